@@ -1,0 +1,45 @@
+"""Checks of the lifecycle path itself, only on a (simulated) HyperPod cluster."""
+
+import json
+
+import pytest
+
+
+@pytest.fixture(scope="module", autouse=True)
+def only_on_hyperpod(controller):
+    if not controller.file("/opt/ml/config/resource_config.json").exists:
+        pytest.skip("not a HyperPod cluster: no /opt/ml/config/resource_config.json")
+
+
+def test_every_node_logged_a_successful_run(all_nodes):
+    for node in all_nodes:
+        summary = json.loads(node.file("/var/log/provision/summary-latest.json").content_string)
+        assert summary["status"] == "successful", summary
+        assert summary["failed"] == 0, summary
+        assert node.file("/var/log/provision/provisioning.log").contains("finished with status 0")
+
+
+def test_log_folder_is_not_world_readable(all_nodes):
+    for node in all_nodes:
+        assert node.file("/var/log/provision").mode & 0o007 == 0
+
+
+def test_bundle_settings_reach_slurmctld_through_one_include(controller):
+    conf = controller.file("/opt/slurm/etc/slurm.conf").content_string
+    assert conf.count("Include lifecycle_bundle.conf") == 1
+    # The scenario sets MessageTimeout=20 in slurm_controller_settings.
+    assert "MessageTimeout=20" in controller.file("/opt/slurm/etc/lifecycle_bundle.conf").content_string
+    config = controller.check_output("/opt/slurm/bin/scontrol show config")
+    assert "MessageTimeout          = 20 sec" in config
+
+
+def test_configless_nodes_received_the_include(computes):
+    for node in computes:
+        cache = node.check_output("ls /var/lib/slurm/slurmd/conf-cache/")
+        assert "lifecycle_bundle.conf" in cache.split(), cache
+
+
+def test_both_ansible_cores_were_exercised(all_nodes):
+    cores = {node.check_output("/opt/hyperpod-bundle/venv/bin/python -c 'import ansible.release as r; print(r.__version__)'")
+             for node in all_nodes}
+    assert {c.rsplit(".", 1)[0] for c in cores} == {"2.17", "2.19"}, cores

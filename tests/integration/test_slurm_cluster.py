@@ -1,0 +1,61 @@
+"""A converged cluster runs jobs: the checks every scenario ends with."""
+
+import re
+
+
+def run(host, command):
+    result = host.run(command)
+    assert result.rc == 0, "%s failed on %s: %s %s" % (command, host.backend.hostname, result.stdout, result.stderr)
+    return result.stdout
+
+
+def test_munge_key_is_the_same_on_every_node(all_nodes):
+    digests = {run(node, "sha256sum /etc/munge/munge.key").split()[0] for node in all_nodes}
+    assert len(digests) == 1
+
+
+def test_munge_credentials_from_login_decode_on_the_controller(login, controller):
+    credential = run(login, "munge -n")
+    result = controller.run("unmunge <<'EOF'\n%s\nEOF" % credential.strip())
+    assert result.rc == 0, result.stderr
+
+
+def test_controller_runs_slurmctld_only(controller):
+    assert controller.service("slurmctld").is_running
+    assert controller.service("slurmctld").is_enabled
+    assert not controller.service("slurmd").is_running
+
+
+def test_compute_and_login_run_configless_slurmd(computes, login):
+    for node in computes + [login]:
+        assert node.service("slurmd").is_running, node.backend.hostname
+        assert node.service("slurmd").is_enabled, node.backend.hostname
+        assert not node.service("slurmctld").is_running
+        assert "--conf-server" in run(node, "systemctl show -p ExecStart slurmd")
+
+
+def test_every_compute_node_is_idle_in_a_partition(login, computes, slurm_bin):
+    hostnames = {run(node, "hostname -s").strip() for node in computes}
+    lines = run(login, "%s/sinfo --noheader --Node --format '%%N %%P %%T'" % slurm_bin).splitlines()
+    states = {}
+    for line in lines:
+        name, partition, state = line.split()
+        states.setdefault(name, set()).add((partition.rstrip("*"), state))
+    assert hostnames <= set(states), lines
+    for name in hostnames:
+        partitions = {partition for partition, state in states[name] if state == "idle"}
+        assert len(partitions) >= 2, "%s not idle in its own partition and the default one: %s" % (name, lines)
+
+
+def test_srun_spans_both_compute_nodes(login, computes, slurm_bin):
+    hostnames = sorted(run(node, "hostname -s").strip() for node in computes)
+    output = run(login, "timeout 120 %s/srun --nodes=%d --ntasks-per-node=1 hostname -s" % (slurm_bin, len(computes)))
+    assert sorted(output.split()) == hostnames
+
+
+def test_batch_job_from_login_completes(login, slurm_bin):
+    submitted = run(login, "timeout 180 %s/sbatch --parsable --wait --nodes=1 --wrap 'sleep 1; hostname'" % slurm_bin)
+    job_id = submitted.strip().split(";")[0]
+    assert re.fullmatch(r"\d+", job_id), submitted
+    details = run(login, "%s/scontrol show job %s" % (slurm_bin, job_id))
+    assert "JobState=COMPLETED" in details and "ExitCode=0:0" in details, details
