@@ -7,11 +7,25 @@ from collections import OrderedDict
 _NUMBERED = re.compile(r"^(.*?)(\d+)$")
 
 
+def _padded(text):
+    return len(text) > 1 and text.startswith("0")
+
+
+def _follows(text, previous):
+    """Whether text is the number after previous in one Slurm range: n[9-10] is n9,n10, but a
+    zero-padded range keeps its width (n[08-10] is n08,n09,n10), so n09,n10 join and n9,n010 don't."""
+    if int(text) != int(previous) + 1:
+        return False
+    if _padded(text) or _padded(previous):
+        return len(text) == len(previous)
+    return True
+
+
 def _ranges(numbers):
     """Yield (first, last) runs of consecutive integers from a sorted list of numeric strings."""
     run = []
     for text in numbers:
-        if run and int(text) == int(run[-1]) + 1 and len(text) == len(run[-1]):
+        if run and _follows(text, run[-1]):
             run.append(text)
             continue
         if run:
