@@ -1,0 +1,418 @@
+#!/usr/bin/env python3
+"""Converge this SageMaker HyperPod node with Ansible.
+
+on_create.sh calls `bootstrap.py run` on every node at once. It validates the inputs, finds which
+instance this node is, and runs playbooks/site.yml limited to this node through ansible-runner,
+printing one line per task and a summary.
+
+  bootstrap.py [run] [--check] [--tags T] [--node NAME] ...   converge this node (exit 0, 1, or 2)
+  bootstrap.py inventory [--resource-config R] ...            print the inventory as JSON
+
+Exit status: 0 success, 1 the playbook failed, 2 the inputs are wrong (one line on stderr).
+Runs on Python 3.10+ with ansible-core 2.17+ and ansible-runner; nothing else.
+"""
+
+import argparse
+import datetime
+import fcntl
+import importlib.util
+import json
+import os
+import shlex
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+BUNDLE = Path(__file__).resolve().parent
+# HyperPod runs the bundle from a copy under /tmp/sagemaker-lifecycle-*, from any cwd: every path
+# is taken relative to this file, and the bundle's ansible.cfg must win over any other.
+os.environ["ANSIBLE_CONFIG"] = str(BUNDLE / "ansible.cfg")
+
+DEFAULT_RESOURCE_CONFIG = "/opt/ml/config/resource_config.json"
+TASK_LINE_WIDTH = 64
+
+
+def load_plugin_module():
+    """The inventory plugin file also holds the validation code; load it by path, not by name."""
+    spec = importlib.util.spec_from_file_location("hyperpod_inventory", BUNDLE / "inventory_plugins" / "hyperpod.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+hp = load_plugin_module()
+
+
+def utc_stamp():
+    return datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+
+
+# ---- finding this node --------------------------------------------------------------------------
+
+def node_addresses(attempts=5):
+    """This node's IPv4 addresses, the primary one first.
+
+    Connecting a UDP socket sends nothing; it only makes the kernel pick the source address of
+    the default route, which is the CustomerIpAddress on HyperPod. Early at boot the route can
+    be missing for a moment, hence the retries. `ip` adds the other interfaces' addresses.
+    """
+    found = []
+    for attempt in range(attempts):
+        try:
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+                s.connect(("10.254.254.254", 1))
+                found.append(s.getsockname()[0])
+                break
+        except OSError:
+            if attempt < attempts - 1:
+                time.sleep(0.5 * 2 ** attempt)
+    try:
+        out = subprocess.run(["ip", "-4", "-o", "addr", "show"], capture_output=True, text=True, timeout=10,
+                             check=False).stdout
+    except (OSError, subprocess.SubprocessError):
+        out = ""
+    for line in out.splitlines():
+        words = line.split()
+        if "inet" in words[:-1]:
+            found.append(words[words.index("inet") + 1].split("/")[0])
+    return list(dict.fromkeys(found))  # unique, in order
+
+
+def resolve_inputs(args):
+    """Load and validate the inputs; raise hp.ConfigError."""
+    pp = args.provisioning_parameters or None  # '' on the command line means: none
+    roles = args.node_roles or None
+    cluster = hp.load_cluster(args.resource_config, pp, roles)
+    return cluster, pp, roles
+
+
+# ---- the inventory file that points the plugin at the inputs ------------------------------------
+
+def write_inventory_config(directory, resource_config, provisioning_parameters, node_roles):
+    """Write <directory>/cluster.hyperpod.yml and link the bundle's group_vars/host_vars beside
+    it: Ansible reads those from the directory of the inventory source."""
+    directory = Path(directory)
+    lines = ["# Written by bootstrap.py for this run.", "plugin: hyperpod",
+             f"resource_config: {json.dumps(os.path.abspath(resource_config))}"]
+    if provisioning_parameters:
+        lines.append(f"provisioning_parameters: {json.dumps(os.path.abspath(provisioning_parameters))}")
+    if node_roles:
+        lines.append(f"node_roles: {json.dumps(os.path.abspath(node_roles))}")
+    path = directory / "cluster.hyperpod.yml"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    for name in ("group_vars", "host_vars"):
+        link, target = directory / name, BUNDLE / "inventory" / name
+        if link.is_symlink() or link.exists():
+            link.unlink()
+        if target.is_dir():
+            link.symlink_to(target)
+    return path
+
+
+def ansible_inventory_list(config_path):
+    """The inventory in the JSON form of `ansible-inventory --list`, built the same way."""
+    from ansible import constants as C
+    from ansible.inventory.manager import InventoryManager
+    from ansible.parsing.dataloader import DataLoader
+    from ansible.vars.manager import VariableManager
+
+    loader = DataLoader()
+    inventory = InventoryManager(loader=loader, sources=[str(config_path)])
+    variables = VariableManager(loader=loader, inventory=inventory)
+    result = {"_meta": {"hostvars": {}}}
+
+    def add(group):
+        entry = {}
+        if group.name != "all" and group.hosts:
+            entry["hosts"] = [h.name for h in group.hosts]
+        if group.child_groups:
+            entry["children"] = [g.name for g in group.child_groups]
+        if entry:
+            result[group.name] = entry
+        for child in group.child_groups:
+            if child.name not in result:
+                add(child)
+
+    add(inventory.groups["all"])
+    for host in inventory.get_hosts("all"):
+        hostvars = variables.get_vars(host=host, include_hostvars=False, stage="all")
+        result["_meta"]["hostvars"][host.name] = {k: v for k, v in hostvars.items()
+                                                  if k not in C.INTERNAL_STATIC_VARS}
+    return result
+
+
+# ---- progress, counts and the summary -----------------------------------------------------------
+
+def one_line(text, limit=400):
+    text = " ".join(str(text).split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def result_message(res):
+    """A failed result's reason. Results of no_log tasks arrive censored from Ansible."""
+    if not isinstance(res, dict):
+        return ""
+    msg = res.get("msg") or res.get("censored") or res.get("reason") or ""
+    stderr = str(res.get("stderr") or "").strip()
+    if stderr:
+        msg = f"{msg}: {stderr.splitlines()[-1]}" if msg else stderr.splitlines()[-1]
+    for item in res.get("results") or []:  # a loop: say which item failed and why
+        if isinstance(item, dict) and item.get("failed"):
+            msg = f"{msg}: {result_message(item)}"
+            break
+    return one_line(msg or "no message")
+
+
+class Progress:
+    """ansible-runner event handler: one line per finished task, counts per role, the log file."""
+
+    COUNTS = ("ok", "changed", "failed", "skipped")
+
+    def __init__(self, log_file):
+        self.log_file = log_file
+        self.roles = {}
+        self.stats = None  # Ansible's own totals (the PLAY RECAP), from playbook_on_stats
+        self.failure = None
+        self.last_error = None
+
+    def role(self, name):
+        return self.roles.setdefault(name, dict.fromkeys(self.COUNTS, 0))
+
+    def __call__(self, event):
+        if event.get("stdout"):
+            self.log_file.write(event["stdout"] + "\n")
+            self.log_file.flush()
+            for line in event["stdout"].splitlines():
+                if line.startswith(("ERROR!", "[ERROR]")):
+                    self.last_error = one_line(line)
+        kind, data = event.get("event", ""), event.get("event_data") or {}
+        if kind == "playbook_on_stats":
+            self.stats = data
+        elif kind in ("runner_on_ok", "runner_on_failed", "runner_on_skipped", "runner_on_unreachable"):
+            self.task_done(kind, data)
+        return True  # keep every event in the runner artifacts
+
+    def task_done(self, kind, data):
+        res = data.get("res") if isinstance(data.get("res"), dict) else {}
+        role_name = data.get("role") or "-"
+        counts = self.role(role_name)
+        changed = bool(res.get("changed"))
+        # Counted the way Ansible's PLAY RECAP counts: a loop is one result per task, an ignored
+        # failure is ok, an unreachable host is a failure.
+        if kind == "runner_on_skipped":
+            status = "skipped"
+        elif kind == "runner_on_ok":
+            status = "changed" if changed else "ok"
+        elif data.get("ignore_errors"):
+            status = "ignored"
+        else:
+            status = "failed" if kind == "runner_on_failed" else "unreachable"
+            self.failure = {"role": role_name, "task": data.get("task") or "-", "host": data.get("host"),
+                            "msg": result_message(res)}
+        if status == "skipped":
+            counts["skipped"] += 1
+        elif status in ("failed", "unreachable"):
+            counts["failed"] += 1
+        else:
+            counts["ok"] += 1
+            counts["changed"] += changed
+        label = f"{role_name} | {data.get('task') or '-'} "
+        duration = data.get("duration") or 0.0
+        print(f"{duration:7.1f}s  {label.ljust(TASK_LINE_WIDTH, '.')} {status}", flush=True)
+
+    def totals(self):
+        """Totals from Ansible's stats when it got that far, else from the task events."""
+        if self.stats:
+            def total(key):
+                return sum((self.stats.get(key) or {}).values())
+            return {"ok": total("ok"), "changed": total("changed"), "skipped": total("skipped"),
+                    "failed": total("failures") + total("dark")}
+        return {k: sum(r[k] for r in self.roles.values()) for k in self.COUNTS}
+
+
+def print_summary(summary):
+    print()
+    print(f"{'role':<28}{'ok':>6}{'changed':>9}{'failed':>8}{'skipped':>9}")
+    rows = list(summary["roles"].items()) + [("total", summary)]
+    for name, c in rows:
+        print(f"{name:<28}{c['ok']:>6}{c['changed']:>9}{c['failed']:>8}{c['skipped']:>9}")
+    print(f"{summary['node']}: {summary['status']} in {summary['elapsed_seconds']:.1f}s"
+          f"{' (check mode)' if summary['check'] else ''}", flush=True)
+
+
+def write_json_atomically(path, data):
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+
+
+# ---- subcommands --------------------------------------------------------------------------------
+
+def cmd_inventory(args):
+    try:
+        cluster, pp, roles = resolve_inputs(args)
+        with tempfile.TemporaryDirectory(prefix="hyperpod-inventory-") as tmp:
+            data = ansible_inventory_list(write_inventory_config(tmp, args.resource_config, pp, roles))
+        if cluster.hosts and not data["_meta"]["hostvars"]:  # Ansible only warns when no plugin took the file
+            raise hp.ConfigError(BUNDLE / "ansible.cfg", "[inventory] enable_plugins",
+                                 "Ansible did not use the hyperpod inventory plugin",
+                                 "list hyperpod there, and set inventory_plugins = ./inventory_plugins in [defaults]")
+    except hp.ConfigError as e:
+        print(e, file=sys.stderr)
+        return 2
+    print(json.dumps(data, indent=4, sort_keys=True))
+    return 0
+
+
+def cmd_run(args):
+    started = time.monotonic()
+    playbook = Path(args.playbook).resolve()
+    try:
+        cluster, pp, roles = resolve_inputs(args)
+        if args.node is None:
+            node = hp.find_self(cluster, node_addresses())
+        elif args.node in cluster.hosts:
+            node = args.node
+        else:
+            raise hp.ConfigError(args.resource_config, "InstanceGroups[].Instances[].InstanceName",
+                                 f"no instance is named {args.node!r} (instances: {', '.join(cluster.hosts)})",
+                                 "pass --node with one of them, or leave --node out to match this node's IP")
+        if not playbook.is_file():
+            raise hp.ConfigError(playbook, None, "the playbook does not exist", "pass --playbook with an existing file")
+    except hp.ConfigError as e:
+        print(e, file=sys.stderr)
+        return 2
+
+    log_dir = Path(args.log_dir)
+    log_dir.mkdir(parents=True, exist_ok=True)
+    # One converge per node at a time: a manual re-run must not race on_create's run (apt, units).
+    with open(log_dir / "bootstrap.lock", "w") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            print(f"waiting for another bootstrap.py run on this node ({lock.name})", flush=True)
+            fcntl.flock(lock, fcntl.LOCK_EX)
+        return converge(args, cluster, node, pp, roles, playbook, log_dir, started)
+
+
+def runner_env(args, pp, roles):
+    env = {
+        "ANSIBLE_CONFIG": str(BUNDLE / "ansible.cfg"),
+        # ansible-playbook of this Python's venv, whatever PATH on_create.sh had.
+        "PATH": os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", ""),
+        "ANSIBLE_NOCOLOR": "1",  # the output goes to log files and CloudWatch
+    }
+    # The same inputs for inventory files that name no paths (plugin: hyperpod, nothing else).
+    # Unset, not empty, when absent: Ansible reads an empty path option as the current directory.
+    for name, value in (("SAGEMAKER_RESOURCE_CONFIG_PATH", args.resource_config),
+                        ("HYPERPOD_PROVISIONING_PARAMETERS", pp), ("HYPERPOD_NODE_ROLES", roles)):
+        os.environ.pop(name, None)  # ansible-runner starts from a copy of os.environ
+        if value:
+            env[name] = os.path.abspath(value)
+    return env
+
+
+def converge(args, cluster, node, pp, roles, playbook, log_dir, started):
+    """Run the playbook for this node through ansible-runner; print and write the summary."""
+    import ansible_runner  # imported late: input errors should not wait for it
+    from ansible.release import __version__ as ansible_version
+
+    stamp = utc_stamp()
+    private = log_dir / "runner"  # holds every task result: root only
+    (private / "inventory").mkdir(parents=True, exist_ok=True)
+    os.chmod(private, 0o700)
+    # ansible-runner prefers env/cmdline and env/envvars files over its arguments: a file left by
+    # an older runner or a hand-made one would turn this run into that one (a --check, say).
+    shutil.rmtree(private / "env", ignore_errors=True)
+    inventory = write_inventory_config(private / "inventory", args.resource_config, pp, roles)
+    print(f"bootstrap: node {node} ({cluster.hosts[node].node_type}), cluster {cluster.name}, {cluster.mode} mode, "
+          f"playbook {playbook}{', check mode' if args.check else ''}; ansible-core {ansible_version}, "
+          f"Python {sys.version.split()[0]}", flush=True)
+
+    cmdline = ["--check", "--diff"] if args.check else []
+    for extra in args.extra_vars:
+        cmdline += ["-e", extra]
+    log_path = log_dir / "ansible.log"
+    fd = os.open(log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640)
+    with open(fd, "a", encoding="utf-8") as log_file:
+        log_file.write(f"\n===== bootstrap.py {stamp} node {node} playbook {playbook} =====\n")
+        progress = Progress(log_file)
+        result = ansible_runner.run(
+            private_data_dir=str(private), project_dir=str(BUNDLE), playbook=str(playbook),
+            inventory=str(inventory), limit=node, cmdline=shlex.join(cmdline) if cmdline else None,
+            tags=args.tags, skip_tags=args.skip_tags, envvars=runner_env(args, pp, roles), quiet=True,
+            event_handler=progress, ident=f"{stamp}-{os.getpid()}", rotate_artifacts=20,
+            suppress_env_files=True,
+        )
+
+    ok = result.rc == 0 and result.status == "successful"
+    failure = None
+    if not ok:  # a task failure, or Ansible stopped before any task (say, a syntax error)
+        failure = progress.failure or {
+            "role": "-", "task": "-", "host": node,
+            "msg": progress.last_error or f"ansible-playbook ended {result.status} (rc {result.rc}); see {log_path}"}
+    summary = {
+        "node": node,
+        "status": "successful" if ok else "failed",
+        "check": bool(args.check),
+        "mode": cluster.mode,
+        "started": stamp,
+        "elapsed_seconds": round(time.monotonic() - started, 1),
+        **progress.totals(),
+        "roles": progress.roles,
+        "failure": failure,
+        "rc": result.rc,
+        "artifacts": str(result.config.artifact_dir),
+        "log": str(log_path),
+    }
+    print_summary(summary)
+    write_json_atomically(log_dir / f"summary-{stamp}.json", summary)
+    write_json_atomically(log_dir / "summary-latest.json", summary)
+    if failure:
+        print(f"FAILED: role {failure['role']}, task {failure['task']}: {failure['msg']}", flush=True)
+        return 1
+    return 0
+
+
+# ---- command line -------------------------------------------------------------------------------
+
+def parse_args(argv):
+    inputs = argparse.ArgumentParser(add_help=False)
+    inputs.add_argument("--resource-config",
+                        default=os.environ.get("SAGEMAKER_RESOURCE_CONFIG_PATH") or DEFAULT_RESOURCE_CONFIG,
+                        help=f"default: $SAGEMAKER_RESOURCE_CONFIG_PATH, else {DEFAULT_RESOURCE_CONFIG}")
+    beside = [BUNDLE / "provisioning_parameters.json", BUNDLE / "node_roles.json"]
+    inputs.add_argument("--provisioning-parameters", default=str(beside[0]) if beside[0].is_file() else None,
+                        help="legacy mode role file (default: the one beside bootstrap.py, if any; '' for none)")
+    inputs.add_argument("--node-roles", default=str(beside[1]) if beside[1].is_file() else None,
+                        help="API-driven mode role file (default: node_roles.json beside bootstrap.py, if any)")
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", parents=[inputs], help="converge this node (the default)")
+    run.add_argument("--node", help="this node's InstanceName (default: found by matching this node's IPs)")
+    run.add_argument("--check", action="store_true", help="dry run: ansible --check --diff")
+    run.add_argument("--tags", help="only run tasks with these tags (comma separated)")
+    run.add_argument("--skip-tags", help="skip tasks with these tags (comma separated)")
+    run.add_argument("-e", "--extra-vars", action="append", default=[], help="passed to ansible-playbook -e")
+    run.add_argument("--log-dir", default="/var/log/provision", help="logs, summaries, runner data")
+    run.add_argument("--playbook", default=str(BUNDLE / "playbooks" / "site.yml"))
+    sub.add_parser("inventory", parents=[inputs], help="print the inventory as JSON (ansible-inventory --list)")
+
+    if not argv or argv[0] not in ("run", "inventory", "-h", "--help"):
+        argv = ["run"] + list(argv)  # on_create.sh's plain call means run
+    return parser.parse_args(argv)
+
+
+def main(argv=None):
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    return cmd_inventory(args) if args.command == "inventory" else cmd_run(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,505 @@
+# An Ansible inventory plugin for SageMaker HyperPod Slurm clusters.
+#
+# The file has two halves: plain Python that reads and validates the cluster description
+# (bootstrap.py imports it by path, so it must not need Ansible), and the thin Ansible plugin
+# class at the bottom that turns the result into groups and variables.
+
+import ipaddress
+import json
+import os
+import re
+from dataclasses import dataclass, field
+
+DOCUMENTATION = r"""
+name: hyperpod
+short_description: SageMaker HyperPod Slurm nodes from resource_config.json
+description:
+  - Reads the C(resource_config.json) that HyperPod writes on every node, plus the file that
+    says which instance group plays which Slurm role, and builds one host per instance.
+  - Legacy mode reads roles from C(provisioning_parameters.json). API-driven mode reads them
+    from C(InstanceGroups[].SlurmConfig) in resource_config.json when every group with instances
+    has one, else from a C(node_roles) file with the same role keys as provisioning_parameters.json.
+  - Groups are C(slurm_controller), C(slurm_login), C(slurm_compute), C(partition_<name>) and
+    C(instance_group_<name>); characters Ansible forbids in group names become C(_).
+  - Every input is validated first; an error names the file, the field and the fix on one line.
+  - The config file name must end in C(hyperpod.yml) or C(hyperpod.yaml). Relative paths are
+    taken relative to the directory of that config file. Paths in the file win over the
+    environment variables, which bootstrap.py sets for its runs.
+options:
+  plugin:
+    description: Marks this file as a config for this plugin.
+    required: true
+    choices: ['hyperpod']
+  resource_config:
+    description: Path of resource_config.json (on a node, C(/opt/ml/config/resource_config.json)).
+    type: path
+    required: true
+    env:
+      - name: SAGEMAKER_RESOURCE_CONFIG_PATH
+  provisioning_parameters:
+    description: Path of provisioning_parameters.json. Given means legacy mode.
+    type: path
+    env:
+      - name: HYPERPOD_PROVISIONING_PARAMETERS
+  node_roles:
+    description:
+      - Path of a JSON role map for API-driven mode (C(controller_group), C(login_group),
+        C(worker_groups)). Used only when resource_config.json carries no SlurmConfig.
+    type: path
+    env:
+      - name: HYPERPOD_NODE_ROLES
+"""
+
+EXAMPLES = r"""
+# cluster.hyperpod.yml, legacy mode
+plugin: hyperpod
+resource_config: /opt/ml/config/resource_config.json
+provisioning_parameters: provisioning_parameters.json
+
+# api.hyperpod.yml, API-driven mode with roles shipped in the bundle
+plugin: hyperpod
+resource_config: /opt/ml/config/resource_config.json
+node_roles: node_roles.json
+"""
+
+# Slurm accepts more in a PartitionName, but anything outside this set breaks hostlists,
+# shell quoting or our group names somewhere; DEFAULT is Slurm's reserved template name.
+PARTITION_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+NODE_TYPES = {"Controller": "controller", "Login": "login", "Compute": "compute"}
+
+
+class ConfigError(Exception):
+    """An input problem, shown to a person as one line: FILE: FIELD: PROBLEM; FIX."""
+
+    def __init__(self, path, field, problem, fix):
+        self.path, self.field, self.problem, self.fix = str(path), field, problem, fix
+        where = f"{self.path}: {field}" if field else self.path
+        super().__init__(f"{where}: {problem}; {fix}")
+
+
+@dataclass
+class Host:
+    name: str
+    instance_id: str
+    instance_type: str
+    group: str
+    customer_ip: str
+    agent_ip: str
+    node_type: str = ""
+    partition: str | None = None
+    slurm_nodename: str = ""
+
+
+@dataclass
+class Cluster:
+    name: str
+    arn: str
+    mode: str  # legacy | api
+    resource_config_path: str
+    hosts: dict = field(default_factory=dict)  # InstanceName -> Host, in file order
+    instance_groups: dict = field(default_factory=dict)  # group name -> [InstanceName]
+    partitions: dict = field(default_factory=dict)  # partition -> [slurm_nodename]
+    controller_ips: list = field(default_factory=list)
+    login_ips: list = field(default_factory=list)
+    fsx_dns_name: str = ""
+    fsx_mountname: str = ""
+    fsx_openzfs_dns_name: str = ""
+    slurm_configurations: dict = field(default_factory=dict)
+
+    def groups(self):
+        """Ansible group name -> host names, every group present even when empty."""
+        out = {"slurm_controller": [], "slurm_login": [], "slurm_compute": []}
+        for part in self.partitions:
+            out[group_name("partition", part)] = []
+        for ig, names in self.instance_groups.items():
+            out[group_name("instance_group", ig)] = list(names)
+        for host in self.hosts.values():
+            out["slurm_" + host.node_type].append(host.name)
+            if host.partition:
+                out[group_name("partition", host.partition)].append(host.name)
+        return out
+
+    def group_vars(self):
+        """Variables of group `all`."""
+        return {
+            "hyperpod_cluster_name": self.name,
+            "hyperpod_cluster_arn": self.arn,
+            "hyperpod_config_mode": self.mode,
+            "hyperpod_controller_ips": list(self.controller_ips),
+            "hyperpod_login_ips": list(self.login_ips),
+            "hyperpod_partitions": {k: list(v) for k, v in self.partitions.items()},
+            "hyperpod_fsx_dns_name": self.fsx_dns_name,
+            "hyperpod_fsx_mountname": self.fsx_mountname,
+            "hyperpod_fsx_openzfs_dns_name": self.fsx_openzfs_dns_name,
+            "hyperpod_slurm_configurations": dict(self.slurm_configurations),
+        }
+
+    def host_vars(self, name):
+        h = self.hosts[name]
+        hv = {
+            "ansible_host": h.customer_ip,
+            "hyperpod_instance_id": h.instance_id,
+            "hyperpod_instance_type": h.instance_type,
+            "hyperpod_instance_group": h.group,
+            "hyperpod_customer_ip": h.customer_ip,
+            "hyperpod_agent_ip": h.agent_ip,
+            "hyperpod_node_type": h.node_type,
+            "slurm_nodename": h.slurm_nodename,
+        }
+        if h.partition:
+            hv["hyperpod_partition"] = h.partition
+        return hv
+
+
+def group_name(prefix, name):
+    """Ansible warns about (or rewrites) group names that are not Python identifiers."""
+    return prefix + "_" + re.sub(r"[^A-Za-z0-9_]", "_", name)
+
+
+def _read_json(path):
+    try:
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+    except OSError as e:
+        raise ConfigError(path, None, f"cannot read the file ({e.strerror})",
+                          "check the path and permissions") from None
+    except UnicodeDecodeError:
+        raise ConfigError(path, None, "the file is not UTF-8 text", "save it as UTF-8 JSON") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise ConfigError(path, None, f"invalid JSON at line {e.lineno} column {e.colno}: {e.msg}",
+                          "fix the syntax there") from None
+    if not isinstance(data, dict):
+        raise ConfigError(path, None, f"the top level is a JSON {_jtype(data)}, not an object",
+                          "the file must hold one JSON object {...}")
+    return data
+
+
+def _jtype(value):
+    names = {dict: "object", list: "array", str: "string", bool: "boolean", int: "number", float: "number"}
+    return "null" if value is None else names.get(type(value), type(value).__name__)
+
+
+def _want(path, fld, value, kind, what):
+    """Type check for one field; `what` describes the expected value."""
+    if not isinstance(value, kind):
+        problem = "missing" if value is None else f"is a JSON {_jtype(value)}"
+        raise ConfigError(path, fld, problem, f"it must be {what}")
+    return value
+
+
+def _ipv4(path, fld, value):
+    try:
+        return str(ipaddress.IPv4Address(value))
+    except (ipaddress.AddressValueError, ValueError, TypeError):
+        problem = "missing" if value is None else f"{value!r} is not an IPv4 address"
+        raise ConfigError(path, fld, problem,
+                          "HyperPod writes dotted IPv4 addresses like 10.1.2.3; fix or regenerate the file") from None
+
+
+# ---- resource_config.json -------------------------------------------------------------------
+
+@dataclass
+class _Group:
+    name: str
+    index: int  # position in InstanceGroups, for error messages
+    raw: dict  # the group as read, for SlurmConfig
+    hosts: list  # [Host]
+
+
+def _parse_resource_config(path):
+    """-> (cluster name, cluster ARN, [_Group])"""
+    rc = _read_json(path)
+    cc = _want(path, "ClusterConfig", rc.get("ClusterConfig"), dict, "an object with ClusterName and ClusterArn")
+    name = _want(path, "ClusterConfig.ClusterName", cc.get("ClusterName"), str, "the cluster name (a string)")
+    arn = _want(path, "ClusterConfig.ClusterArn", cc.get("ClusterArn") or "", str, "the cluster ARN (a string)")
+    raw_groups = _want(path, "InstanceGroups", rc.get("InstanceGroups"), list, "an array of instance groups")
+
+    groups, names, ips = [], {}, {}
+    for gi, g in enumerate(raw_groups):
+        gf = f"InstanceGroups[{gi}]"
+        _want(path, gf, g, dict, "an object with Name, InstanceType and Instances")
+        gname = _want(path, gf + ".Name", g.get("Name"), str, "the instance group name (a string)")
+        if any(gname == other.name for other in groups):
+            raise ConfigError(path, gf + ".Name", f"instance group {gname!r} appears twice",
+                              "each instance group must appear once")
+        itype = _want(path, gf + ".InstanceType", g.get("InstanceType") or "", str, "the instance type (a string)")
+        # Empty groups come as null or without the key (HyperPod does both).
+        instances = _want(path, gf + ".Instances", g.get("Instances") or [], list, "an array of instances")
+        group = _Group(gname, gi, g, [])
+        for ii, inst in enumerate(instances):
+            f = f"{gf}.Instances[{ii}]"
+            _want(path, f, inst, dict, "an object with InstanceName and CustomerIpAddress")
+            iname = _want(path, f + ".InstanceName", inst.get("InstanceName"), str, "the instance name (a string)")
+            if iname in names:
+                raise ConfigError(path, f + ".InstanceName", f"{iname!r} is also {names[iname]}.InstanceName",
+                                  "instance names must be unique; regenerate the file")
+            names[iname] = f
+            cip = _ipv4(path, f + ".CustomerIpAddress", inst.get("CustomerIpAddress"))
+            if cip in ips:
+                raise ConfigError(path, f + ".CustomerIpAddress", f"{cip} is also {ips[cip]}.CustomerIpAddress",
+                                  "customer IPs must be unique; regenerate the file")
+            ips[cip] = f
+            agent = inst.get("AgentIpAddress")
+            agent = "" if agent is None else _ipv4(path, f + ".AgentIpAddress", agent)
+            iid = _want(path, f + ".InstanceId", inst.get("InstanceId") or "", str, "the EC2 instance id (a string)")
+            group.hosts.append(Host(iname, iid, itype, gname, cip, agent))
+        groups.append(group)
+    return name, arn, groups
+
+
+# ---- roles: which instance group is controller, login, compute --------------------------------
+
+@dataclass
+class _Role:
+    group: str
+    node_type: str  # controller | login | compute
+    partition: str | None
+    path: str  # the file that declared it, for error messages
+    field: str  # where in that file
+
+
+def _roles_from_file(path, data, groups, rc_path):
+    """Roles from provisioning_parameters.json or node_roles.json (same keys)."""
+    names = [g.name for g in groups]
+
+    def existing(fld, value):
+        _want(path, fld, value, str, "an instance group name (a string)")
+        if value not in names:
+            raise ConfigError(path, fld, f"{value!r} is not an instance group in {os.path.basename(rc_path)} "
+                              f"(groups: {', '.join(names) or 'none'})", "set it to one of them")
+        return value
+
+    roles = [_Role(existing("controller_group", data.get("controller_group")), "controller", None, path,
+                   "controller_group")]
+    if data.get("login_group"):  # "" and null both mean: no login group
+        roles.append(_Role(existing("login_group", data["login_group"]), "login", None, path, "login_group"))
+    workers = _want(path, "worker_groups", data.get("worker_groups"), list,
+                    'an array of {"instance_group_name": ..., "partition_name": ...}')
+    for i, w in enumerate(workers):
+        f = f"worker_groups[{i}]"
+        _want(path, f, w, dict, 'an object {"instance_group_name": ..., "partition_name": ...}')
+        g = existing(f + ".instance_group_name", w.get("instance_group_name"))
+        if w.get("partition_name") in (None, ""):
+            raise ConfigError(path, f + ".partition_name", f"worker group {g!r} has no partition_name",
+                              'add "partition_name": "<name>" to it')
+        roles.append(_Role(g, "compute", w["partition_name"], path, f + ".partition_name"))
+    return roles
+
+
+def _roles_from_slurm_config(path, groups):
+    """Roles from InstanceGroups[].SlurmConfig (API-driven mode, where the platform mirrors it)."""
+    roles = []
+    for g in groups:
+        sc = g.raw.get("SlurmConfig")
+        if sc is None:
+            continue
+        f = f"InstanceGroups[{g.index}].SlurmConfig"
+        _want(path, f, sc, dict, "an object with NodeType")
+        node_type = sc.get("NodeType")
+        if node_type not in NODE_TYPES:
+            raise ConfigError(path, f + ".NodeType", f"{node_type!r} is not a Slurm node type",
+                              "use Controller, Login or Compute")
+        parts = _want(path, f + ".PartitionNames", sc.get("PartitionNames") or [], list,
+                      "an array with one partition name")
+        if len(parts) > 1:
+            raise ConfigError(path, f + ".PartitionNames", f"group {g.name!r} lists {len(parts)} partitions",
+                              "HyperPod allows at most one; keep one")
+        if node_type != "Compute":  # the API refuses PartitionNames there; nothing to use
+            roles.append(_Role(g.name, NODE_TYPES[node_type], None, path, f + ".NodeType"))
+        elif parts:
+            roles.append(_Role(g.name, "compute", parts[0], path, f + ".PartitionNames[0]"))
+        else:
+            raise ConfigError(path, f + ".PartitionNames", f"compute group {g.name!r} has no partition",
+                              "set PartitionNames to one name")
+    return roles
+
+
+def _check_partition(role, seen):
+    """`seen` maps Ansible group names to the partition names that produced them."""
+    p = role.partition
+    if not isinstance(p, str) or not PARTITION_RE.match(p):
+        raise ConfigError(role.path, role.field, f"{p!r} is not a valid Slurm partition name",
+                          "use 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit")
+    if p.upper() == "DEFAULT":
+        raise ConfigError(role.path, role.field, f"{p!r} is reserved by Slurm", "choose another partition name")
+    gn = group_name("partition", p)
+    if seen.setdefault(gn, p) != p:
+        raise ConfigError(role.path, role.field, f"partitions {seen[gn]!r} and {p!r} both become Ansible group {gn}",
+                          "rename one of them")
+
+
+def _check_roles(roles, groups, rc_path, unassigned_fix):
+    """Rules common to all role sources. Returns {group name: _Role}."""
+    by_group, partitions = {}, {}
+    for r in roles:
+        if r.group in by_group:
+            raise ConfigError(r.path, r.field, f"group {r.group!r} already has a role ({by_group[r.group].field})",
+                              "give each instance group exactly one role")
+        by_group[r.group] = r
+        if r.partition is not None:
+            _check_partition(r, partitions)
+
+    # Only SlurmConfig can declare these twice or not at all; role files have one controller_group.
+    for node_type, label in (("controller", "Controller"), ("login", "Login")):
+        declared = [r for r in roles if r.node_type == node_type]
+        if len(declared) > 1:
+            raise ConfigError(declared[1].path, declared[1].field,
+                              f"more than one {label} group ({', '.join(r.group for r in declared)})",
+                              f"set NodeType {label} on one group only")
+    controller = next((r for r in roles if r.node_type == "controller"), None)
+    if controller is None:
+        raise ConfigError(rc_path, "InstanceGroups[].SlurmConfig.NodeType", "no group has NodeType Controller",
+                          "set it on exactly one group")
+    if not next(g for g in groups if g.name == controller.group).hosts:
+        raise ConfigError(controller.path, controller.field, f"controller group {controller.group!r} has no "
+                          f"instances in {os.path.basename(rc_path)}",
+                          "give it InstanceCount >= 1 or name a group that has instances")
+    for g in groups:
+        if g.hosts and g.name not in by_group:
+            raise ConfigError(rc_path, f"InstanceGroups[{g.index}].Name",
+                              f"group {g.name!r} has instances but no Slurm role", unassigned_fix)
+    return by_group
+
+
+def _roles(rc_path, groups, pp_path, pp, node_roles_path):
+    """-> (mode, roles, fix for a group without a role). Legacy when provisioning_parameters is given."""
+    def fix(role_file):
+        name = os.path.basename(role_file)
+        return f"add it to worker_groups in {name}, or make it the controller_group or login_group"
+
+    if pp_path:
+        return "legacy", _roles_from_file(pp_path, pp, groups, rc_path), fix(pp_path)
+    lacking = [g for g in groups if g.hosts and g.raw.get("SlurmConfig") is None]
+    if not lacking:
+        return "api", _roles_from_slurm_config(rc_path, groups), "set its SlurmConfig.NodeType"
+    if node_roles_path:
+        roles = _roles_from_file(node_roles_path, _read_json(node_roles_path), groups, rc_path)
+        return "api", roles, fix(node_roles_path)
+    raise ConfigError(rc_path, f"InstanceGroups[{lacking[0].index}].SlurmConfig",
+                      f"group {lacking[0].name!r} has no SlurmConfig and no node roles file was given",
+                      "ship node_roles.json (controller_group, login_group, worker_groups) beside bootstrap.py "
+                      "for API-driven mode, or provisioning_parameters.json for legacy mode")
+
+
+def _legacy_storage(path, pp):
+    """FSx and multi-head settings from provisioning_parameters.json, as Cluster fields."""
+    dns = _want(path, "fsx_dns_name", pp.get("fsx_dns_name") or "", str, "the FSx for Lustre DNS name (a string)")
+    mnt = _want(path, "fsx_mountname", pp.get("fsx_mountname") or "", str, "the FSx for Lustre mount name (a string)")
+    if bool(dns) != bool(mnt):
+        have, lack = ("fsx_dns_name", "fsx_mountname") if dns else ("fsx_mountname", "fsx_dns_name")
+        raise ConfigError(path, lack, f"{have} is set but {lack} is not", "set both or neither")
+    return {
+        "fsx_dns_name": dns,
+        "fsx_mountname": mnt,
+        "fsx_openzfs_dns_name": _want(path, "fsx_openzfs_dns_name", pp.get("fsx_openzfs_dns_name") or "", str,
+                                      "the FSx for OpenZFS DNS name (a string)"),
+        "slurm_configurations": _want(path, "slurm_configurations", pp.get("slurm_configurations") or {}, dict,
+                                      "an object"),
+    }
+
+
+def load_cluster(resource_config_path, provisioning_parameters_path=None, node_roles_path=None):
+    """Read and validate every input; return a Cluster or raise ConfigError."""
+    rc_path = str(resource_config_path)
+    pp_path = str(provisioning_parameters_path) if provisioning_parameters_path else None
+    roles_path = str(node_roles_path) if node_roles_path else None
+    name, arn, groups = _parse_resource_config(rc_path)
+    if pp_path and roles_path:
+        raise ConfigError(roles_path, None, f"given together with {pp_path}",
+                          "use provisioning_parameters.json (legacy mode) or node_roles.json (API-driven mode), "
+                          "not both")
+    pp, storage = {}, {}
+    if pp_path:
+        pp = _read_json(pp_path)
+        manager = pp.get("workload_manager")
+        if manager != "slurm":
+            raise ConfigError(pp_path, "workload_manager",
+                              "missing" if manager is None else f"{manager!r} is not supported",
+                              'set "workload_manager": "slurm"')
+    mode, roles, unassigned_fix = _roles(rc_path, groups, pp_path, pp, roles_path)
+    by_group = _check_roles(roles, groups, rc_path, unassigned_fix)
+    if pp_path:
+        storage = _legacy_storage(pp_path, pp)
+
+    cluster = Cluster(name=name, arn=arn, mode=mode, resource_config_path=rc_path, **storage)
+    # Partitions in the order the roles list them, nodes in resource_config.json order.
+    for r in roles:
+        if r.partition is not None:
+            cluster.partitions.setdefault(r.partition, [])
+    for g in groups:
+        cluster.instance_groups[g.name] = [h.name for h in g.hosts]
+        for h in g.hosts:
+            h.node_type, h.partition = by_group[g.name].node_type, by_group[g.name].partition
+            # Legacy HyperPod names Slurm nodes (and hostnames) after the IP; API mode after the instance.
+            h.slurm_nodename = "ip-" + h.customer_ip.replace(".", "-") if mode == "legacy" else h.name
+            cluster.hosts[h.name] = h
+            if h.partition:
+                cluster.partitions[h.partition].append(h.slurm_nodename)
+    cluster.controller_ips = _ips_first_slot_first(cluster, "controller")
+    cluster.login_ips = _ips_first_slot_first(cluster, "login")
+    return cluster
+
+
+def _ips_first_slot_first(cluster, node_type):
+    """IPs ordered by instance number, so <group>-1 (multi-head's primary) comes first."""
+    def slot(h):
+        m = re.fullmatch(re.escape(h.group) + r"-(\d+)", h.name)
+        return int(m.group(1)) if m else float("inf")
+    hosts = [h for h in cluster.hosts.values() if h.node_type == node_type]
+    return [h.customer_ip for h in sorted(hosts, key=slot)]
+
+
+def find_self(cluster, ips):
+    """The host whose CustomerIpAddress is one of this node's IPv4 addresses."""
+    by_ip = {h.customer_ip: h.name for h in cluster.hosts.values()}
+    for ip in ips:
+        if ip in by_ip:
+            return by_ip[ip]
+    example = next(iter(cluster.hosts), "NAME")
+    raise ConfigError(cluster.resource_config_path, "InstanceGroups[].Instances[].CustomerIpAddress",
+                      f"none of this node's addresses ({', '.join(ips) or 'none found'}) belongs to an instance",
+                      f"pass --node NAME with this node's InstanceName (e.g. --node {example})")
+
+
+# ---- the Ansible plugin -------------------------------------------------------------------------
+
+try:
+    from ansible.errors import AnsibleParserError
+    from ansible.plugins.inventory import BaseInventoryPlugin
+except ImportError:  # the functions above stay usable where Ansible is not installed
+    BaseInventoryPlugin = None
+
+if BaseInventoryPlugin is not None:
+
+    class InventoryModule(BaseInventoryPlugin):
+        NAME = "hyperpod"
+
+        def verify_file(self, path):
+            return super().verify_file(path) and path.endswith(("hyperpod.yml", "hyperpod.yaml"))
+
+        def parse(self, inventory, loader, path, cache=True):
+            super().parse(inventory, loader, path, cache)
+            self._read_config_data(path)
+            base = os.path.dirname(os.path.abspath(path))
+
+            def opt(name):
+                value = self.get_option(name)
+                return os.path.join(base, value) if value else None
+
+            try:
+                cluster = load_cluster(opt("resource_config"), opt("provisioning_parameters"), opt("node_roles"))
+            except ConfigError as e:
+                raise AnsibleParserError(str(e)) from None
+
+            for key, value in cluster.group_vars().items():
+                self.inventory.set_variable("all", key, value)
+            for host in cluster.hosts:  # first, so that `all` lists hosts in file order
+                self.inventory.add_host(host)
+                for key, value in cluster.host_vars(host).items():
+                    self.inventory.set_variable(host, key, value)
+            for group, hosts in cluster.groups().items():
+                self.inventory.add_group(group)
+                for host in hosts:
+                    self.inventory.add_child(group, host)

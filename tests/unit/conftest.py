@@ -1,0 +1,60 @@
+"""Shared fixtures: the plugin module loaded by path (as bootstrap.py does) and input files."""
+
+import copy
+import importlib.util
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+EXAMPLES = REPO / "examples"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+def _load_plugin():
+    spec = importlib.util.spec_from_file_location("hyperpod_under_test", REPO / "inventory_plugins" / "hyperpod.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+_HP = _load_plugin()
+_EXAMPLE = {
+    "rc": json.loads((EXAMPLES / "resource_config.json").read_text()),
+    "pp": json.loads((EXAMPLES / "provisioning_parameters.json").read_text()),
+    "api_rc": json.loads((EXAMPLES / "api-mode" / "resource_config.json").read_text()),
+}
+
+
+@pytest.fixture(scope="session")
+def hp():
+    return _HP
+
+
+@pytest.fixture
+def rc():
+    """The 4-node example resource_config.json, free to modify."""
+    return copy.deepcopy(_EXAMPLE["rc"])
+
+
+@pytest.fixture
+def pp():
+    return copy.deepcopy(_EXAMPLE["pp"])
+
+
+@pytest.fixture
+def api_rc():
+    return copy.deepcopy(_EXAMPLE["api_rc"])
+
+
+@pytest.fixture
+def write(tmp_path):
+    """write(name, data) -> path; data is JSON-dumped unless it is already text."""
+    def _write(name, data):
+        path = tmp_path / name
+        path.write_text(data if isinstance(data, str) else json.dumps(data, indent=2))
+        return str(path)
+    return _write
