@@ -13,7 +13,7 @@ import pytest
 HERE = pathlib.Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 GOLDEN = HERE / "golden"
-FILES = ["slurm.conf", "cgroup.conf", "lifecycle_bundle.conf", "slurmd-configless.conf"]
+FILES = ["slurm.conf", "cgroup.conf", "lifecycle_bundle.conf", "slurmd-configless.conf", "sackd.service"]
 
 
 @pytest.fixture(scope="module")
