@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# The podman networks of the scenarios, each with a fixed subnet (the HyperPod one so that nodes
+# can carry HyperPod's ip-a-b-c-d hostnames). Named networks give containers DNS by short name.
+# A network of that name with another subnet (from an older run) is replaced.
+set -euo pipefail
+export CONTAINERS_CONF=${CONTAINERS_CONF:-$(cd "$(dirname "$0")" && pwd)/containers.conf}
+
+ensure() {
+  local name=$1 subnet=$2 current
+  current=$(podman network inspect "$name" --format '{{range .Subnets}}{{.Subnet}}{{end}}' 2>/dev/null || true)
+  [ "$current" = "$subnet" ] && return 0
+  [ -n "$current" ] && podman network rm --force "$name" >/dev/null
+  podman network create --subnet "$subnet" "$name" >/dev/null
+}
+
+ensure hpb-hyperpod 10.89.50.0/24
+ensure hpb-standalone 10.89.51.0/24
