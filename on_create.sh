@@ -3,7 +3,8 @@
 # node and runs this as root on every node at once. It only prepares Python and hands over:
 #   1. log to /var/log/provision/provisioning.log and to stdout (HyperPod sends stdout to CloudWatch);
 #   2. exit 0 on a machine without resource_config.json (not a HyperPod node), as AWS's scripts do;
-#   3. make a venv with ansible-core pinned for this Python (wheels from the bundle when present);
+#   3. make a venv with ansible-core pinned for this Python, ansible-runner and boto3 (from
+#      wheels/ in the bundle when present, else PyPI with retries);
 #   4. run bootstrap.py, which validates the inputs and converges this node; exit with its status.
 # Environment: SAGEMAKER_RESOURCE_CONFIG_PATH (set by HyperPod), HYPERPOD_VENV (default
 # /opt/hyperpod-bundle/venv), HYPERPOD_ANSIBLE_CORE_VERSION (override the pinned ansible-core).
@@ -49,6 +50,7 @@ case "$py_version" in
 esac
 core=${HYPERPOD_ANSIBLE_CORE_VERSION:-$core}
 runner=2.4.3
+boto3=1.43.11   # the accounting role reads the database password from Secrets Manager
 
 venv=${HYPERPOD_VENV:-/opt/hyperpod-bundle/venv}
 if ! "$python" -c 'import ensurepip' 2>/dev/null; then
@@ -56,7 +58,7 @@ if ! "$python" -c 'import ensurepip' 2>/dev/null; then
   retry 5 apt-get -o DPkg::Lock::Timeout=600 install -y -qq "python${py_version}-venv" >/dev/null \
     || retry 5 sh -c "apt-get -o DPkg::Lock::Timeout=600 update -qq && apt-get -o DPkg::Lock::Timeout=600 install -y -qq python${py_version}-venv >/dev/null"
 fi
-want="ansible-core==$core ansible-runner==$runner"
+want="ansible-core==$core ansible-runner==$runner boto3==$boto3"
 if [ "$(cat "$venv/.installed" 2>/dev/null)" != "$want" ]; then
   say "installing $want into $venv"
   rm -rf "$venv"

@@ -17,25 +17,27 @@ PYTHONS = ("3.10", "3.11")
 # Both cores the roles are tested on run on 3.11: 2.17 (HyperPod's ceiling) and 2.19.
 CORES = {"3.10": ["2.17.14"], "3.11": ["2.19.14", "2.17.14"]}
 RUNNER = "ansible-runner==2.4.3"
+# For the accounting role's Secrets Manager lookup (rds backend).
+BOTO3 = "boto3==1.43.11"
 # glibc 2.35 on Ubuntu 22.04, 2.36 on Debian 12.
 PLATFORMS = ("manylinux2014_x86_64", "manylinux_2_17_x86_64", "manylinux_2_28_x86_64",
              "manylinux_2_34_x86_64")
 
 
 def main():
-    stamp = TARGET / (".stamp-" + "-".join("%s:%s" % (p, ",".join(CORES[p])) for p in PYTHONS))
+    stamp = TARGET / (".stamp-" + "-".join("%s:%s" % (p, ",".join(CORES[p])) for p in PYTHONS) + "-" + BOTO3)
     if stamp.exists():
         return 0
     TARGET.mkdir(parents=True, exist_ok=True)
     for python in PYTHONS:
         for core in CORES[python]:
-            print("==> downloading wheels for Python %s: ansible-core %s, %s" % (python, core, RUNNER),
+            print("==> downloading wheels for Python %s: ansible-core %s, %s, %s" % (python, core, RUNNER, BOTO3),
                   flush=True)
             cmd = [sys.executable, "-m", "pip", "download", "-q", "-d", str(TARGET), "--only-binary=:all:",
                    "--python-version", python, "--implementation", "cp"]
             for platform in PLATFORMS:
                 cmd += ["--platform", platform]
-            subprocess.run(cmd + ["ansible-core==" + core, RUNNER], check=True)
+            subprocess.run(cmd + ["ansible-core==" + core, RUNNER, BOTO3], check=True)
     for old in TARGET.glob(".stamp-*"):
         old.unlink()
     stamp.touch()

@@ -43,3 +43,18 @@ def test_both_ansible_cores_were_exercised(all_nodes):
     cores = {node.check_output("/opt/hyperpod-bundle/venv/bin/python -c 'import ansible.release as r; print(r.__version__)'")
              for node in all_nodes}
     assert {c.rsplit(".", 1)[0] for c in cores} == {"2.17", "2.19"}, cores
+
+
+def test_database_password_is_kept_root_only_and_never_logged(controller, all_nodes):
+    secret = controller.file("/etc/slurm-accounting/db-password")
+    assert (secret.user, secret.mode) == ("root", 0o600)
+    password = secret.content_string.strip()
+    assert len(password) >= 32
+    for node in all_nodes:
+        found = node.run("grep -rlF -- %s /var/log/provision /tmp/sagemaker-lifecycle-hpb" % password)
+        assert found.rc == 1, "password found in %s on %s" % (found.stdout, node.backend.hostname)
+
+
+def test_accounting_settings_reach_every_node(computes, login):
+    for node in computes + [login]:
+        assert "AccountingStorageType   = accounting_storage/slurmdbd" in node.check_output("scontrol show config")

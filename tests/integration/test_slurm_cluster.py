@@ -59,3 +59,24 @@ def test_batch_job_from_login_completes(login, slurm_bin):
     assert re.fullmatch(r"\d+", job_id), submitted
     details = run(login, "%s/scontrol show job %s" % (slurm_bin, job_id))
     assert "JobState=COMPLETED" in details and "ExitCode=0:0" in details, details
+
+
+def test_sacct_on_login_lists_a_completed_job(login, slurm_bin):
+    submitted = run(login, "timeout 180 %s/sbatch --parsable --wait --nodes=1 --wrap 'hostname'" % slurm_bin)
+    job_id = submitted.strip().split(";")[0]
+    # slurmctld sends job records to slurmdbd asynchronously: give it a moment.
+    command = ("for i in $(seq 30); do s=$(%s/sacct -n -P -X -j %s -o State); "
+               "[ \"$s\" = COMPLETED ] && break; sleep 1; done; echo \"$s\"") % (slurm_bin, job_id)
+    assert run(login, command).strip() == "COMPLETED"
+
+
+def test_root_is_associated_with_the_account(controller, slurm_bin):
+    associations = run(controller, "%s/sacctmgr -n -P show assoc format=user,account" % slurm_bin).split()
+    assert "root|root" in associations, associations
+
+
+def test_slurmdbd_conf_is_readable_by_slurm_only(controller):
+    path = "/opt/slurm/etc/slurmdbd.conf" if controller.file("/opt/slurm/etc").exists else "/etc/slurm/slurmdbd.conf"
+    conf = controller.file(path)
+    assert (conf.user, conf.group, conf.mode) == ("slurm", "slurm", 0o600)
+    assert controller.service("slurmdbd").is_running and controller.service("slurmdbd").is_enabled

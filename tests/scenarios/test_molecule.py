@@ -25,6 +25,10 @@ def test_scenario(scenario):
     with open(log, "w", encoding="utf-8") as out:
         result = subprocess.run([str(pathlib.Path(sys.executable).parent / "molecule"), "test", "-s", scenario],
                                 cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+    text = log.read_text(encoding="utf-8", errors="replace")
     if result.returncode != 0:
-        tail = log.read_text(encoding="utf-8", errors="replace")[-8000:]
-        pytest.fail("molecule test -s %s failed (full log: %s):\n%s" % (scenario, log, tail))
+        pytest.fail("molecule test -s %s failed (full log: %s):\n%s" % (scenario, log, text[-8000:]))
+    # A database password the harness made for the scenario must not show in its whole output.
+    secret = ROOT / ".cache" / "harness" / ("%s-db-password" % scenario)
+    if secret.exists():
+        assert secret.read_text().strip() not in text, "the database password leaked into %s" % log
