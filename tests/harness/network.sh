@@ -15,3 +15,4 @@ ensure() {
 
 ensure hpb-hyperpod 10.89.50.0/24
 ensure hpb-standalone 10.89.51.0/24
+ensure hpb-slurm24 10.89.52.0/24
