@@ -146,6 +146,8 @@ def ansible_inventory_list(config_path):
     return result
 
 
+# ---- the bundle as the collection hyperpod.slurm ------------------------------------------------
+
 # The collection the roles belong to (galaxy.yml's namespace and name).
 COLLECTION = ("hyperpod", "slurm")
 
