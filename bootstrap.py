@@ -38,7 +38,8 @@ TASK_LINE_WIDTH = 64
 
 def load_plugin_module():
     """The inventory plugin file also holds the validation code; load it by path, not by name."""
-    spec = importlib.util.spec_from_file_location("hyperpod_inventory", BUNDLE / "plugins" / "inventory" / "hyperpod.py")
+    path = BUNDLE / "plugins" / "inventory" / "hyperpod.py"
+    spec = importlib.util.spec_from_file_location("hyperpod_inventory", path)
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module
     spec.loader.exec_module(module)

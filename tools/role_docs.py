@@ -105,7 +105,8 @@ def main(argv=None):
         role_dir = spec_file.parents[1]
         readme = role_dir / "README.md"
         try:
-            text = updated(readme, role_dir.name, yaml.safe_load(spec_file.read_text(encoding="utf-8"))["argument_specs"])
+            specs = yaml.safe_load(spec_file.read_text(encoding="utf-8"))["argument_specs"]
+            text = updated(readme, role_dir.name, specs)
         except ValueError as error:
             print(error, file=sys.stderr)
             return 1

@@ -69,7 +69,8 @@ def test_ansible_doc_documents_every_role_and_plugin(installed, tmp_path):
         shown = docs["hyperpod.slurm.%s" % role]["entry_points"]
         assert set(shown) == set(specs["argument_specs"])
         assert set(shown["main"]["options"]) == set(specs["argument_specs"]["main"]["options"])
-    for kind, name in [("inventory", "hyperpod"), ("lookup", "accounting_secret")]:
+    for kind, name in [("inventory", "hyperpod"), ("lookup", "accounting_secret"), ("filter", "hostlist_compress"),
+                       ("filter", "slurm_node_groups")]:
         done = run([str(BIN / "ansible-doc"), "-t", kind, "hyperpod.slurm." + name], env, tmp_path)
         assert done.returncode == 0 and "hyperpod.slurm." + name in done.stdout, done.stderr
 
@@ -91,7 +92,8 @@ def test_bad_values_are_refused_before_any_task(installed, tmp_path):
     (tmp_path / "play.yml").write_text(
         "- hosts: localhost\n  connection: local\n  gather_facts: false\n  roles:\n"
         "    - role: hyperpod.slurm.slurm_common\n"
-        "      vars: {slurm_common_node_type: compute, slurm_common_mode: sometimes, slurm_common_wait_timeout: soon}\n")
+        "      vars: {slurm_common_node_type: compute, slurm_common_mode: sometimes,\n"
+        "             slurm_common_wait_timeout: soon}\n")
     done = run([str(BIN / "ansible-playbook"), "-i", "localhost,", "play.yml"], env, tmp_path)
     assert done.returncode != 0
     assert "Validating arguments against arg spec 'main'" in done.stdout
