@@ -38,7 +38,8 @@ TASK_LINE_WIDTH = 64
 
 def load_plugin_module():
     """The inventory plugin file also holds the validation code; load it by path, not by name."""
-    spec = importlib.util.spec_from_file_location("hyperpod_inventory", BUNDLE / "inventory_plugins" / "hyperpod.py")
+    path = BUNDLE / "plugins" / "inventory" / "hyperpod.py"
+    spec = importlib.util.spec_from_file_location("hyperpod_inventory", path)
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module
     spec.loader.exec_module(module)
@@ -144,6 +145,26 @@ def ansible_inventory_list(config_path):
         result["_meta"]["hostvars"][host.name] = {k: v for k, v in hostvars.items()
                                                   if k not in C.INTERNAL_STATIC_VARS}
     return result
+
+
+# ---- the bundle as the collection hyperpod.slurm ------------------------------------------------
+
+# The collection the roles belong to (galaxy.yml's namespace and name).
+COLLECTION = ("hyperpod", "slurm")
+
+
+def link_bundle_as_collection(directory):
+    """Make <directory> a collections path in which the bundle itself is the collection hyperpod.slurm.
+
+    The roles name their plugins by collection (hyperpod.slurm.hostlist_compress), as they must when
+    installed from the built collection, where Ansible ignores plugin folders inside roles. A link,
+    made here rather than shipped: S3 and HyperPod's copy of the bundle keep no symlinks."""
+    link = Path(directory, "ansible_collections", *COLLECTION)
+    link.parent.mkdir(parents=True, exist_ok=True)
+    if link.is_symlink() or link.exists():
+        link.unlink()
+    link.symlink_to(BUNDLE, target_is_directory=True)
+    return Path(directory)
 
 
 # ---- progress, counts and the summary -----------------------------------------------------------
@@ -261,7 +282,7 @@ def cmd_inventory(args):
         if cluster.hosts and not data["_meta"]["hostvars"]:  # Ansible only warns when no plugin took the file
             raise hp.ConfigError(BUNDLE / "ansible.cfg", "[inventory] enable_plugins",
                                  "Ansible did not use the hyperpod inventory plugin",
-                                 "list hyperpod there, and set inventory_plugins = ./inventory_plugins in [defaults]")
+                                 "list hyperpod there, and set inventory_plugins = ./plugins/inventory in [defaults]")
     except hp.ConfigError as e:
         print(e, file=sys.stderr)
         return 2
@@ -300,9 +321,11 @@ def cmd_run(args):
         return converge(args, cluster, node, pp, roles, playbook, log_dir, started)
 
 
-def runner_env(args, pp, roles):
+def runner_env(args, pp, roles, collections):
     env = {
         "ANSIBLE_CONFIG": str(BUNDLE / "ansible.cfg"),
+        # The bundle as the collection hyperpod.slurm, then ansible.cfg's collections_path.
+        "ANSIBLE_COLLECTIONS_PATH": os.pathsep.join([str(collections), str(BUNDLE / ".collections")]),
         # ansible-playbook of this Python's venv, whatever PATH on_create.sh had.
         "PATH": os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", ""),
         "ANSIBLE_NOCOLOR": "1",  # the output goes to log files and CloudWatch
@@ -330,6 +353,7 @@ def converge(args, cluster, node, pp, roles, playbook, log_dir, started):
     # an older runner or a hand-made one would turn this run into that one (a --check, say).
     shutil.rmtree(private / "env", ignore_errors=True)
     inventory = write_inventory_config(private / "inventory", args.resource_config, pp, roles)
+    collections = link_bundle_as_collection(private / "collections")
     print(f"bootstrap: node {node} ({cluster.hosts[node].node_type}), cluster {cluster.name}, {cluster.mode} mode, "
           f"playbook {playbook}{', check mode' if args.check else ''}; ansible-core {ansible_version}, "
           f"Python {sys.version.split()[0]}", flush=True)
@@ -345,7 +369,7 @@ def converge(args, cluster, node, pp, roles, playbook, log_dir, started):
         result = ansible_runner.run(
             private_data_dir=str(private), project_dir=str(BUNDLE), playbook=str(playbook),
             inventory=str(inventory), limit=node, cmdline=shlex.join(cmdline) if cmdline else None,
-            tags=args.tags, skip_tags=args.skip_tags, envvars=runner_env(args, pp, roles), quiet=True,
+            tags=args.tags, skip_tags=args.skip_tags, envvars=runner_env(args, pp, roles, collections), quiet=True,
             event_handler=progress, ident=f"{stamp}-{os.getpid()}", rotate_artifacts=20,
             suppress_env_files=True,
         )

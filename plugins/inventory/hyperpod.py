@@ -27,9 +27,11 @@ description:
     environment variables, which bootstrap.py sets for its runs.
 options:
   plugin:
-    description: Marks this file as a config for this plugin.
+    description:
+      - Marks this file as a config for this plugin. C(hyperpod.slurm.hyperpod) from the collection;
+        C(hyperpod) where ansible.cfg's inventory_plugins names the plugin's folder, as in the bundle.
     required: true
-    choices: ['hyperpod']
+    choices: ['hyperpod', 'hyperpod.slurm.hyperpod']
   resource_config:
     description: Path of resource_config.json (on a node, C(/opt/ml/config/resource_config.json)).
     type: path
@@ -52,12 +54,12 @@ options:
 
 EXAMPLES = r"""
 # cluster.hyperpod.yml, legacy mode
-plugin: hyperpod
+plugin: hyperpod.slurm.hyperpod
 resource_config: /opt/ml/config/resource_config.json
 provisioning_parameters: provisioning_parameters.json
-
+---
 # api.hyperpod.yml, API-driven mode with roles shipped in the bundle
-plugin: hyperpod
+plugin: hyperpod.slurm.hyperpod
 resource_config: /opt/ml/config/resource_config.json
 node_roles: node_roles.json
 """
