@@ -124,12 +124,17 @@ def available_collections(collections_dir):
             for c in sorted(ns.iterdir()) if c.is_dir()}
 
 
-def collect(source=ROOT, collections_dir=COLLECTIONS_DIR, wheels_dir=WHEELS_DIR):
-    """Decide what goes into the bundle. wheels_dir None: no wheels."""
-    source = Path(source)
+def source_files(source=ROOT):
+    """{path in the bundle: file} of what the checkout contributes (no collections, no wheels)."""
     files = {}
     for entry in source_paths(source):
-        files.update(_walk(source / entry, entry))
+        files.update(_walk(Path(source) / entry, entry))
+    return files
+
+
+def collect(source=ROOT, collections_dir=COLLECTIONS_DIR, wheels_dir=WHEELS_DIR):
+    """Decide what goes into the bundle. wheels_dir None: no wheels."""
+    files = source_files(source)
     bundle = Bundle(files)
     available = available_collections(collections_dir)
     bundle.collections = used_collections(files, available)
