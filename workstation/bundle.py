@@ -157,6 +157,10 @@ def sha256_file(path):
     return digest.hexdigest()
 
 
+def sha256_bytes(data):
+    return hashlib.sha256(data).hexdigest()
+
+
 def make_manifest(files):
     """{"content_hash", "files": {path: sha256}}; the hash covers every path and content, in order."""
     digests = {arcname: sha256_file(path) for arcname, path in sorted(files.items())}
