@@ -173,7 +173,7 @@ def test_aws_checks_compare_the_mount_name(tmp_path):
 
     problems = wv.Problems()
     pp = {"fsx_dns_name": "fs-0123456789abcdef0.fsx.us-west-2.amazonaws.com", "fsx_mountname": "abcdefgh"}
-    request = wv.Request("create_cluster.json", [])
+    request = wv.request_checks.Request("create_cluster.json", [])
     aws_checks.check_fsx(Fsx(), request, "provisioning_parameters.json", pp, problems)
     assert [str(p) for p in problems] == [
         "provisioning_parameters.json: fsx_mountname: 'abcdefgh' is not the mount name of fs-0123456789abcdef0; "
