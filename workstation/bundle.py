@@ -259,12 +259,12 @@ def describe(bundle, path, elapsed):
 
 def main(args):
     """bootstrap.py bundle [OUT] [--list] [--wheels DIR | --no-wheels] [--collections DIR] [--json]"""
-    if args.list:
-        print("\n".join(source_paths(ROOT)))
-        return 0
     started = time.monotonic()
     wheels = None if args.no_wheels else (args.wheels or WHEELS_DIR)
     try:
+        if args.list:
+            print("\n".join(source_paths(ROOT)))
+            return 0
         bundle, path = build(args.out, ROOT, args.collections or COLLECTIONS_DIR, wheels)
     except (BundleError, OSError) as e:
         print(f"bootstrap.py bundle: {e}", file=sys.stderr)

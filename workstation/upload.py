@@ -110,10 +110,8 @@ def stored_digests(client, bucket, dest, objects):
     return digests
 
 
-def previous_version(client, bucket, prefix, content_hash):
+def previous_version(client, bucket, prefix, previous, content_hash):
     """(folder key, {sha256: path}) of the last upload under the prefix, to copy unchanged files from."""
-    latest = remote_json(client, bucket, _join(prefix, LATEST)) or {}
-    previous = latest.get("content_hash", "")
     if not previous or previous == content_hash:
         return "", {}
     folder = _join(prefix, previous[:12]) + "/"
@@ -134,7 +132,9 @@ def upload(client, folder, bucket, prefix, transfer_config=TRANSFERS):
     objects = remote_objects(client, bucket, dest)
     stored = stored_digests(client, bucket, dest, objects)
     sizes = {p: (Path(folder) / p).stat().st_size for p in manifest["files"]}
-    copy_from, by_digest = previous_version(client, bucket, prefix, manifest["content_hash"])
+    latest = remote_json(client, bucket, _join(prefix, LATEST)) or {}
+    copy_from, by_digest = previous_version(client, bucket, prefix, latest.get("content_hash"),
+                                            manifest["content_hash"])
     result.copied_from = f"s3://{bucket}/{copy_from}" if copy_from else ""
 
     with create_transfer_manager(client, transfer_config) as transfers:
@@ -161,7 +161,6 @@ def upload(client, folder, bucket, prefix, transfer_config=TRANSFERS):
         result.bytes_uploaded += len(data)
     else:
         result.unchanged.append(bundles.MANIFEST)
-    latest = remote_json(client, bucket, _join(prefix, LATEST)) or {}
     if latest.get("content_hash") != manifest["content_hash"]:
         client.put_object(Bucket=bucket, Key=_join(prefix, LATEST), ContentType="application/json",
                           Body=json.dumps({"content_hash": manifest["content_hash"],
