@@ -435,7 +435,8 @@ def _roles(rc_path, groups, pp_path, pp, node_roles_path, problems):
 # FSx names as CreateCluster and `aws fsx describe-file-systems` show them.
 FSX_DNS_RE = re.compile(r"^(fs|fc)i?-[0-9a-f]{8,}\.fsx\.[a-z]{2}(-[a-z]+)+-\d+\.amazonaws\.com(\.cn)?$")
 FSX_MOUNTNAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,8}$")
-FSX_DNS_FIX = "use the file system's DNSName (aws fsx describe-file-systems), like fs-0123456789abcdef0.fsx.us-west-2.amazonaws.com"
+FSX_DNS_FIX = ("use the file system's DNSName (aws fsx describe-file-systems), "
+               "like fs-0123456789abcdef0.fsx.us-west-2.amazonaws.com")
 FSX_MOUNTNAME_FIX = ("use the file system's LustreConfiguration.MountName (aws fsx describe-file-systems): "
                      "1-8 letters, digits, '_' or '-', like abcdefgh")
 

@@ -249,9 +249,11 @@ def wheel_coverage(bundle, on_create=ROOT / "on_create.sh"):
 def describe(bundle, path, elapsed):
     """One line about a build, for people."""
     offline, online = wheel_coverage(bundle)
-    wheels = (f"{len(bundle.wheels)} wheels (offline ansible-core for Python "
-              f"{', '.join(py for py, _ in offline) or 'none'}"
-              f"{'; PyPI for ' + ', '.join(py for py, _ in online) if online else ''})") if bundle.wheels else "no wheels"
+    wheels = "no wheels"
+    if bundle.wheels:
+        pypi = f"; PyPI for {', '.join(py for py, _ in online)}" if online else ""
+        wheels = (f"{len(bundle.wheels)} wheels (offline ansible-core for Python "
+                  f"{', '.join(py for py, _ in offline) or 'none'}{pypi})")
     return (f"bundle {path}: {len(bundle.files) + 1} files, {bundle.size() / 1e6:.1f} MB, collections: "
             f"{', '.join(bundle.collections) or 'none used'}, {wheels}; content hash {bundle.short_hash} "
             f"(built in {elapsed:.1f}s)")

@@ -29,8 +29,6 @@ from workstation import bundle as bundles
 MB = 1024 * 1024
 RETRIES = Config(retries={"max_attempts": 10, "mode": "standard"})
 TRANSFERS = TransferConfig(multipart_threshold=8 * MB, multipart_chunksize=8 * MB, max_concurrency=8)
-# Smaller files go up again: a copy inside S3 costs two requests, an upload one.
-COPY_MIN_BYTES = 256 * 1024
 # Beside the versions, outside every SourceS3Uri: which version went up last, the source of copies.
 LATEST = "latest.json"
 URI_RE = re.compile(r"^s3://([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(?:/(.*))?$")
@@ -143,9 +141,10 @@ def upload(client, folder, bucket, prefix, transfer_config=TRANSFERS):
             key, meta = dest + path, {"Metadata": {"sha256": digest}}
             if stored.get(path) == digest and objects.get(key) == sizes[path]:
                 result.unchanged.append(path)
-            elif digest in by_digest and sizes[path] >= COPY_MIN_BYTES:
+            elif digest in by_digest:
                 source = {"Bucket": bucket, "Key": copy_from + by_digest[digest]}
-                futures.append(transfers.copy(source, bucket, key, extra_args={"MetadataDirective": "COPY"}))
+                # REPLACE: a multipart copy (large files) carries no metadata over; give it explicitly.
+                futures.append(transfers.copy(source, bucket, key, extra_args={**meta, "MetadataDirective": "REPLACE"}))
                 result.copied.append(path)
             else:
                 futures.append(transfers.upload(str(Path(folder) / path), bucket, key, extra_args=meta))

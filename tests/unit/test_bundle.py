@@ -135,8 +135,8 @@ def test_wheels_install_offline_for_each_node_python(tmp_path, python):
     core = dict(wb.node_python_pins())[python]
     runner = wb.re.search(r"^runner=(\S+)", text, wb.re.M).group(1)
     boto3 = wb.re.search(r"^boto3=(\S+)", text, wb.re.M).group(1)
-    cmd = [sys.executable, "-m", "pip", "install", "-q", "--dry-run", "--no-index", "--find-links", str(path / "wheels"),
-           "--only-binary=:all:", "--python-version", python, "--implementation", "cp", "--target", str(tmp_path / "t")]
+    cmd = [sys.executable, "-m", "pip", "install", "-q", "--dry-run", "--no-index",
+           "--find-links", str(path / "wheels"), "--only-binary=:all:", "--python-version", python, "--implementation", "cp", "--target", str(tmp_path / "t")]
     for platform in ("manylinux2014_x86_64", "manylinux_2_17_x86_64", "manylinux_2_28_x86_64"):
         cmd += ["--platform", platform]
     result = subprocess.run(cmd + [f"ansible-core=={core}", f"ansible-runner=={runner}", f"boto3=={boto3}"],

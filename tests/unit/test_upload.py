@@ -21,7 +21,8 @@ from workstation import bundle as wb  # noqa: E402
 from workstation import upload as wu  # noqa: E402
 
 MOTO_SERVER = Path(sys.executable).parent / "moto_server"
-FAKE_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1"}
+FAKE_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+                    "AWS_DEFAULT_REGION": "us-east-1"}
 
 
 def free_port():
@@ -152,7 +153,7 @@ def test_a_changed_bundle_sends_only_what_changed(upload, env, s3, bucket, tmp_p
         shutil.copy2(file, source / arcname)
     wheels = tmp_path / "wheels"
     wheels.mkdir()
-    (wheels / "big-1.0-py3-none-any.whl").write_bytes(os.urandom(wu.COPY_MIN_BYTES + 1))
+    (wheels / "big-1.0-py3-none-any.whl").write_bytes(os.urandom(wu.TRANSFERS.multipart_threshold + 1))
     first, one = wb.build(tmp_path / "one", source=source, wheels_dir=wheels)
     assert upload(env, f"s3://{bucket}/lcs", "--bundle", str(one)).returncode == 0
     with open(source / "inventory" / "group_vars" / "all.yml", "a") as f:
@@ -160,16 +161,18 @@ def test_a_changed_bundle_sends_only_what_changed(upload, env, s3, bucket, tmp_p
     second, two = wb.build(tmp_path / "two", source=source, wheels_dir=wheels)
     result = upload(env, f"s3://{bucket}/lcs", "--bundle", str(two))
     assert result.returncode == 0, result.stderr
-    small = sum(1 for p in second.files.values() if p.stat().st_size < wu.COPY_MIN_BYTES)
-    lines = result.stdout.splitlines()
-    assert lines[0] == (f"s3://{bucket}/lcs/{second.short_hash}/: {small + 1} files uploaded "
-                        f"({lines[0].split('(')[1].split(')')[0]}), 1 copied in S3 from "
-                        f"s3://{bucket}/lcs/{first.short_hash}/, 0 already there, in {lines[0].rsplit(' ', 1)[1]}")
-    assert json.loads(lines[-1]) == {"SourceS3Uri": f"s3://{bucket}/lcs/{second.short_hash}/",
-                                     "OnCreate": "on_create.sh"}
+    size = (two / "inventory/group_vars/all.yml").stat().st_size + (two / "MANIFEST.json").stat().st_size
+    first_line = result.stdout.splitlines()[0]
+    assert first_line == (f"s3://{bucket}/lcs/{second.short_hash}/: 2 files uploaded ({size / 1e3:.1f} kB), "
+                          f"{len(second.files) - 1} copied in S3 from s3://{bucket}/lcs/{first.short_hash}/, "
+                          f"0 already there, in {first_line.rsplit(' ', 1)[1]}")
+    assert json.loads(result.stdout.splitlines()[-1]) == {"SourceS3Uri": f"s3://{bucket}/lcs/{second.short_hash}/",
+                                                          "OnCreate": "on_create.sh"}
     copied = s3.get_object(Bucket=bucket, Key=f"lcs/{second.short_hash}/wheels/big-1.0-py3-none-any.whl")
     assert copied["Body"].read() == (wheels / "big-1.0-py3-none-any.whl").read_bytes()
     assert copied["Metadata"]["sha256"] == second.manifest["files"]["wheels/big-1.0-py3-none-any.whl"]
+    assert json.loads(s3.get_object(Bucket=bucket, Key="lcs/latest.json")["Body"].read())["content_hash"] == \
+        second.content_hash
 
 
 def test_an_upload_cut_short_is_completed(upload, env, s3, bucket, small):

@@ -101,7 +101,8 @@ def test_warnings_alone_exit_0(tmp_path):
 
 def test_a_built_bundle_can_be_validated(tmp_path):
     _, built = wb.build(tmp_path / "built", wheels_dir=None)
-    result = bootstrap("validate", "--create-cluster", str(REPO / "examples/create_cluster.json"), "--bundle", str(built))
+    result = bootstrap("validate", "--create-cluster", str(REPO / "examples/create_cluster.json"),
+                       "--bundle", str(built))
     assert result.returncode == 0, result.stdout
 
 
