@@ -1,7 +1,9 @@
 """bootstrap.py bundle: what goes in, what stays out, the same bytes for the same inputs, and a
 bundle that Ansible can use from where it is unpacked with nothing of the checkout."""
 
+import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -75,7 +77,7 @@ def test_contents(tmp_path, wheels):
 
 def test_manifest_lists_every_file_with_its_sha256(tmp_path, wheels):
     built, path = wb.build(tmp_path / "out", wheels_dir=wheels)
-    manifest = wb.json.loads((path / "MANIFEST.json").read_text())
+    manifest = json.loads((path / "MANIFEST.json").read_text())
     on_disk = {p.relative_to(path).as_posix() for p in path.rglob("*") if p.is_file()} - {"MANIFEST.json"}
     assert set(manifest["files"]) == on_disk
     assert all(wb.sha256_file(path / name) == digest for name, digest in manifest["files"].items())
@@ -130,13 +132,14 @@ def test_the_real_bundle_passes_syntax_check_unpacked(tmp_path):
 @pytest.mark.parametrize("python", ["3.10", "3.11"])
 def test_wheels_install_offline_for_each_node_python(tmp_path, python):
     """pip resolves on_create.sh's packages from the bundle's wheels alone (--no-index), for that Python."""
-    built, path = wb.build(tmp_path / "out", wheels_dir=wb.WHEELS_DIR)
+    _, path = wb.build(tmp_path / "out", wheels_dir=wb.WHEELS_DIR)
     text = (REPO / "on_create.sh").read_text()
     core = dict(wb.node_python_pins())[python]
-    runner = wb.re.search(r"^runner=(\S+)", text, wb.re.M).group(1)
-    boto3 = wb.re.search(r"^boto3=(\S+)", text, wb.re.M).group(1)
+    runner = re.search(r"^runner=(\S+)", text, re.M).group(1)
+    boto3 = re.search(r"^boto3=(\S+)", text, re.M).group(1)
     cmd = [sys.executable, "-m", "pip", "install", "-q", "--dry-run", "--no-index",
-           "--find-links", str(path / "wheels"), "--only-binary=:all:", "--python-version", python, "--implementation", "cp", "--target", str(tmp_path / "t")]
+           "--find-links", str(path / "wheels"), "--only-binary=:all:", "--python-version", python,
+           "--implementation", "cp", "--target", str(tmp_path / "t")]
     for platform in ("manylinux2014_x86_64", "manylinux_2_17_x86_64", "manylinux_2_28_x86_64"):
         cmd += ["--platform", platform]
     result = subprocess.run(cmd + [f"ansible-core=={core}", f"ansible-runner=={runner}", f"boto3=={boto3}"],
