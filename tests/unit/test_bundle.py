@@ -165,3 +165,12 @@ def test_command_line(tmp_path):
     tarball = next(tmp_path.glob("b-*.tar.gz"))
     assert result.stdout.startswith(f"bundle {tarball}: ")
     assert f"content hash {tarball.name[2:14]}" in result.stdout and "no wheels" in result.stdout
+
+
+def test_workstation_commands_say_where_they_run_from_a_bundle(tmp_path):
+    """Nodes get no workstation/ folder; bootstrap.py says so in one line instead of a traceback."""
+    _, path = wb.build(tmp_path / "b", wheels_dir=None)
+    result = subprocess.run([sys.executable, str(path / "bootstrap.py"), "bundle", str(tmp_path / "again")],
+                            capture_output=True, text=True)
+    assert (result.returncode, result.stderr) == (2, "bootstrap.py bundle: runs on a workstation, from a checkout of "
+                                                     "the repository (this copy has no workstation/ folder)\n")
