@@ -9,6 +9,7 @@ aws_checks.py (--aws: subnets, security groups, FSx in the account).
 
 import json
 import os
+import sys
 from pathlib import Path
 
 from workstation import bundle as bundle_files
@@ -87,7 +88,11 @@ def as_json(problems):
 
 
 def main(args):
-    problems = validate(args.create_cluster, args.provisioning_parameters, Path(args.bundle or ROOT), args.aws)
+    try:
+        problems = validate(args.create_cluster, args.provisioning_parameters, Path(args.bundle or ROOT), args.aws)
+    except bundle_files.BundleError as e:
+        print(f"bootstrap.py validate: --bundle: {e}", file=sys.stderr)
+        return 2
     if args.json:
         print(json.dumps(as_json(problems), indent=2))
     else:

@@ -193,3 +193,8 @@ def test_aws_checks_without_credentials_say_so(tmp_path, monkeypatch):
     assert [str(p) for p in problems] == [
         "examples/create_cluster.json: could not check in AWS: Unable to locate credentials; check your credentials "
         "and region (AWS_PROFILE, AWS_REGION), or leave --aws out"]
+
+
+def test_a_folder_that_is_no_bundle(tmp_path):
+    result = bootstrap("validate", "--create-cluster", "examples/create_cluster.json", "--bundle", str(tmp_path))
+    assert result.returncode == 2 and result.stderr.startswith(f"bootstrap.py validate: --bundle: {tmp_path} lacks ")
