@@ -10,11 +10,17 @@ printing one line per task and a summary.
 
 Exit status: 0 success, 1 the playbook failed, 2 the inputs are wrong (one line on stderr).
 Runs on Python 3.10+ with ansible-core 2.17+ and ansible-runner; nothing else.
+
+On a workstation, from a checkout (workstation/, not shipped in the bundle):
+  bootstrap.py validate --create-cluster create_cluster.json [--json]   check the request and the bundle
+  bootstrap.py bundle [OUT]                  build the bundle (a folder, or a .tar.gz)
+  bootstrap.py upload s3://bucket/prefix     build and upload it; prints the LifeCycleConfig
 """
 
 import argparse
 import datetime
 import fcntl
+import importlib
 import importlib.util
 import json
 import os
@@ -325,7 +331,8 @@ def runner_env(args, pp, roles, collections):
     env = {
         "ANSIBLE_CONFIG": str(BUNDLE / "ansible.cfg"),
         # The bundle as the collection hyperpod.slurm, then ansible.cfg's collections_path.
-        "ANSIBLE_COLLECTIONS_PATH": os.pathsep.join([str(collections), str(BUNDLE / ".collections")]),
+        "ANSIBLE_COLLECTIONS_PATH": os.pathsep.join([str(collections), str(BUNDLE / "collections"),
+                                                     str(BUNDLE / ".collections")]),
         # ansible-playbook of this Python's venv, whatever PATH on_create.sh had.
         "PATH": os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", ""),
         "ANSIBLE_NOCOLOR": "1",  # the output goes to log files and CloudWatch
@@ -427,14 +434,66 @@ def parse_args(argv):
     run.add_argument("--log-dir", default="/var/log/provision", help="logs, summaries, runner data")
     run.add_argument("--playbook", default=str(BUNDLE / "playbooks" / "site.yml"))
     sub.add_parser("inventory", parents=[inputs], help="print the inventory as JSON (ansible-inventory --list)")
+    add_workstation_commands(sub)
 
-    if not argv or argv[0] not in ("run", "inventory", "-h", "--help"):
+    if not argv or argv[0] not in ("run", "inventory", "-h", "--help") + WORKSTATION_COMMANDS:
         argv = ["run"] + list(argv)  # on_create.sh's plain call means run
     return parser.parse_args(argv)
 
 
+# ---- workstation commands (workstation/, imported only for them) ---------------------------------
+
+WORKSTATION_COMMANDS = ("validate", "bundle", "upload")
+
+
+def add_workstation_commands(sub):
+    bundle_opts = argparse.ArgumentParser(add_help=False)
+    bundle_opts.add_argument("--wheels", help="folder of node wheels (default: .cache/wheels, if present)")
+    bundle_opts.add_argument("--no-wheels", action="store_true", help="leave the wheels out (nodes then need PyPI)")
+    bundle_opts.add_argument("--collections", help="an ansible_collections folder (default: .collections/...)")
+
+    validate = sub.add_parser("validate", help="check create_cluster.json, the role file and group_vars (workstation)")
+    validate.add_argument("--create-cluster", required=True, metavar="FILE",
+                          help="the CreateCluster request (JSON; an object, or just the InstanceGroups array)")
+    validate.add_argument("--provisioning-parameters", metavar="FILE",
+                          help="legacy mode role file (default: the bundle's, if any; '' for none)")
+    validate.add_argument("--bundle", metavar="DIR", help="the bundle to check: a built one or a checkout "
+                          "(default: this checkout)")
+    validate.add_argument("--aws", action="store_true",
+                          help="also check subnets, security groups and FSx in your AWS account (needs credentials)")
+    validate.add_argument("--json", action="store_true", help="print the problems as a JSON array")
+
+    bundle = sub.add_parser("bundle", parents=[bundle_opts], help="build the bundle (workstation)")
+    bundle.add_argument("out", nargs="?", default="build/hyperpod-bundle-{hash}.tar.gz",
+                        help="a folder, or a .tar.gz; {hash} becomes the content hash (default: %(default)s)")
+    bundle.add_argument("--list", action="store_true", help="print the top-level paths the bundle takes, and stop")
+    bundle.add_argument("--json", action="store_true", help="report as JSON")
+
+    upload = sub.add_parser("upload", parents=[bundle_opts], help="build and upload the bundle to S3 (workstation)")
+    upload.add_argument("uri", help="s3://bucket/prefix; the bundle goes under <prefix>/<content hash>/")
+    upload.add_argument("--bundle", metavar="PATH", help="upload this bundle (folder or .tar.gz) instead of building")
+    upload.add_argument("--json", action="store_true", help="report as JSON")
+
+
+def run_workstation_command(args):
+    """Import the command's module only now: nodes have no workstation/ folder and need none."""
+    if str(BUNDLE) not in sys.path:
+        sys.path.insert(0, str(BUNDLE))
+    try:
+        module = importlib.import_module(f"workstation.{args.command}")
+    except ModuleNotFoundError as e:
+        if e.name and e.name.split(".")[0] != "workstation":
+            raise
+        print(f"bootstrap.py {args.command}: runs on a workstation, from a checkout of the repository "
+              f"(this copy has no workstation/ folder)", file=sys.stderr)
+        return 2
+    return module.main(args)
+
+
 def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
+    if args.command in WORKSTATION_COMMANDS:
+        return run_workstation_command(args)
     return cmd_inventory(args) if args.command == "inventory" else cmd_run(args)
 
 
