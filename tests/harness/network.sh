@@ -20,3 +20,4 @@ ensure hpb-hyperpod 10.89.50.0/24
 ensure hpb-standalone 10.89.51.0/24
 # slurm24's nodes converge offline: no apt, no PyPI, only the bundle (wheels inside).
 ensure hpb-slurm24 10.89.52.0/24 internal
+ensure hpb-observability 10.89.53.0/24

@@ -3,8 +3,10 @@
 Set UPDATE_GOLDEN=1 to rewrite the golden files after an intended change, then review the diff.
 """
 
+import json
 import os
 import pathlib
+import shutil
 import subprocess
 import sys
 
@@ -13,7 +15,8 @@ import pytest
 HERE = pathlib.Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 GOLDEN = HERE / "golden"
-FILES = ["slurm.conf", "cgroup.conf", "lifecycle_bundle.conf", "slurmd-configless.conf", "sackd.service"]
+FILES = ["slurm.conf", "cgroup.conf", "lifecycle_bundle.conf", "slurmd-configless.conf", "sackd.service",
+         "prometheus.yml", "prometheus-remote-write.yml", "prometheus-node-targets.json"]
 
 
 @pytest.fixture(scope="module")
@@ -46,3 +49,29 @@ def test_nothing_but_settings_in_the_include(rendered):
     body = [line for line in (rendered / "lifecycle_bundle.conf").read_text().splitlines()
             if line and not line.startswith("#")]
     assert body == ["MessageTimeout=20"]
+
+
+def test_node_targets_carry_the_inventorys_labels(rendered):
+    targets = {entry["labels"]["node"]: entry for entry in json.loads((rendered / "prometheus-node-targets.json").read_text())}
+    assert len(targets) == 11  # head1, login1, gpu-01..04, cpu1..3, cpu5, bigmem1
+    assert targets["head1"] == {"targets": ["head1:9100"], "labels": {
+        "node": "head1", "node_type": "controller", "partition": "", "instance_group": ""}}
+    assert targets["gpu-03"]["labels"]["partition"] == "gpu"
+    assert targets["login1"]["labels"]["node_type"] == "login"
+
+
+@pytest.mark.parametrize("name", ["prometheus.yml", "prometheus-remote-write.yml"])
+def test_promtool_accepts_the_prometheus_config(rendered, tmp_path, name):
+    """promtool (tools/promtool: Debian's, unpacked into .cache) checks the config and, pointed at
+    the rendered targets, the file_sd file too."""
+    if not shutil.which("apt-get") and not (ROOT / ".cache" / "promtool" / "promtool").exists():
+        pytest.skip("no promtool: tools/promtool needs apt-get (Debian or Ubuntu)")
+    (tmp_path / "node.json").write_text((rendered / "prometheus-node-targets.json").read_text())
+    (tmp_path / "slurm.json").write_text("[]\n")
+    config = tmp_path / "prometheus.yml"
+    config.write_text((rendered / name).read_text().replace("/etc/prometheus/targets/", "%s/" % tmp_path))
+    result = subprocess.run([str(ROOT / "tools" / "promtool"), "check", "config", str(config)],
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "SUCCESS" in result.stdout and "WARNING" not in result.stdout + result.stderr
+    assert ("remote_write" in config.read_text()) == (name == "prometheus-remote-write.yml")

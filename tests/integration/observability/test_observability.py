@@ -1,0 +1,100 @@
+"""The observability role on a running cluster: node exporters, the Slurm metrics, Prometheus.
+
+Run by the observability scenario (its verifier directory is this folder); skipped where the role
+left the controller without Prometheus. Prometheus is asked through its HTTP API from inside the
+controller, so nothing but the containers is contacted.
+"""
+
+import json
+import time
+import urllib.parse
+
+import pytest
+
+API = "http://localhost:9090/api/v1/query?query="
+# Python inside the node: the base image has no curl.
+FETCH = "python3 -c 'import sys, urllib.request; print(urllib.request.urlopen(sys.argv[1], timeout=10).read().decode())' %s"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def prometheus(controller):
+    if not controller.file("/etc/prometheus/prometheus.yml").exists:
+        pytest.skip("the observability role is not enabled on this cluster")
+
+
+def query(controller, expression):
+    result = controller.run(FETCH % ("'" + API + urllib.parse.quote(expression) + "'"))
+    assert result.rc == 0, result.stderr
+    body = json.loads(result.stdout)
+    assert body["status"] == "success", body
+    return body["data"]["result"]
+
+
+def wait_for(controller, expression, check, timeout=90):
+    """The result of the query once check(result) holds; fails after timeout seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = query(controller, expression)
+        if check(result) or time.monotonic() > deadline:
+            assert check(result), "%s: %s" % (expression, result)
+            return result
+        time.sleep(3)
+
+
+def test_node_exporter_runs_on_every_node(all_nodes):
+    for node in all_nodes:
+        service = node.service("prometheus-node-exporter")
+        assert service.is_running and service.is_enabled
+        assert node.socket("tcp://0.0.0.0:9100").is_listening or node.socket("tcp://:::9100").is_listening
+
+
+def test_prometheus_runs_on_the_controller_only(controller, computes):
+    assert controller.service("prometheus").is_running and controller.service("prometheus").is_enabled
+    for node in computes:
+        assert not node.package("prometheus").is_installed
+
+
+def test_every_nodes_exporter_is_up_with_its_inventory_labels(controller, all_nodes):
+    expected = {node.backend.get_hostname() for node in all_nodes}
+    result = wait_for(controller, 'up{job="node"} == 1', lambda r: {s["metric"]["node"] for s in r} >= expected)
+    labels = {s["metric"]["node"]: s["metric"] for s in result}
+    assert labels["obs-controller"]["node_type"] == "controller"
+    assert labels["obs-compute-1"]["node_type"] == "compute"
+    assert labels["obs-compute-1"]["partition"] == "batch"
+    assert labels["obs-compute-2"]["partition"] == "debug"
+    assert labels["obs-compute-1"]["instance_group"] == "workers"
+
+
+def test_slurm_target_is_up_and_sees_every_compute_node(controller, computes):
+    wait_for(controller, 'up{job="slurm"} == 1', lambda r: len(r) == 1)
+    wait_for(controller, "slurm_up == 1", lambda r: len(r) == 1)
+    # Every compute node is in the dev partition (standalone mode's default partition).
+    nodes = wait_for(controller, 'sum(slurm_partition_nodes{partition="dev"})',
+                     lambda r: r and float(r[0]["value"][1]) == len(computes))
+    assert nodes
+    # The Slurm metrics come only through the slurm job, not twice.
+    assert not query(controller, 'slurm_up{job="node"}')
+
+
+def test_textfile_is_replaced_atomically_by_the_timer(controller):
+    assert controller.service("hpb-slurm-metrics.timer").is_enabled
+    assert controller.service("hpb-slurm-metrics.timer").is_running
+    textfiles = controller.run("ls -a /var/lib/prometheus/node-exporter").stdout.split()
+    assert "slurm.prom" in textfiles
+    assert not [name for name in textfiles if name.startswith(".slurm-metrics.")]
+
+
+def test_a_running_job_shows_in_the_metrics(controller, slurm_bin):
+    running = 'sum(slurm_partition_jobs{state="running"})'
+    assert float(query(controller, running)[0]["value"][1]) == 0
+    job = controller.check_output("%s/sbatch --parsable --wrap 'sleep 60'" % slurm_bin).strip()
+    try:
+        wait_for(controller, running, lambda r: r and float(r[0]["value"][1]) >= 1, timeout=60)
+    finally:
+        controller.run("%s/scancel %s" % (slurm_bin, job))
+
+
+def test_nodes_without_gpus_or_efa_get_no_exporter_for_them(all_nodes):
+    for node in all_nodes:
+        assert not node.file("/opt/dcgm-exporter").exists
+        assert not node.file("/opt/efa-exporter").exists
