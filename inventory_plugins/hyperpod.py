@@ -65,6 +65,14 @@ node_roles: node_roles.json
 # Slurm accepts more in a PartitionName, but anything outside this set breaks hostlists,
 # shell quoting or our group names somewhere; DEFAULT is Slurm's reserved template name.
 PARTITION_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+# HyperPod's own pattern for cluster and instance group names; instance names are <group>-<n>.
+# Anything else would break Ansible's --limit (',' ':'), slurm.conf lines and host names.
+HYPERPOD_NAME_RE = re.compile(r"^[A-Za-z0-9](-*[A-Za-z0-9]){0,62}$")
+INSTANCE_NAME_RE = re.compile(r"^[A-Za-z0-9](-*[A-Za-z0-9])*$")
+DNS_NAME_RE = re.compile(r"^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z0-9-]{2,63}$")
+# An FSx for Lustre MountName: 'fsx' or eight characters like 'abcdefgh', never a path.
+FSX_MOUNT_NAME_RE = re.compile(r"^[A-Za-z0-9]{1,32}$")
+SECRET_ARN_RE = re.compile(r"^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+")
 NODE_TYPES = {"Controller": "controller", "Login": "login", "Compute": "compute"}
 
 
@@ -166,13 +174,23 @@ def _read_json(path):
     except UnicodeDecodeError:
         raise ConfigError(path, None, "the file is not UTF-8 text", "save it as UTF-8 JSON") from None
     try:
-        data = json.loads(text)
+        data = json.loads(text, object_pairs_hook=lambda pairs: _unique_keys(path, pairs))
     except json.JSONDecodeError as e:
         raise ConfigError(path, None, f"invalid JSON at line {e.lineno} column {e.colno}: {e.msg}",
                           "fix the syntax there") from None
     if not isinstance(data, dict):
         raise ConfigError(path, None, f"the top level is a JSON {_jtype(data)}, not an object",
                           "the file must hold one JSON object {...}")
+    return data
+
+
+def _unique_keys(path, pairs):
+    """json.loads keeps the last of two equal keys silently; a person meant one of them."""
+    data = {}
+    for key, value in pairs:
+        if key in data:
+            raise ConfigError(path, key, "appears twice in the same JSON object", "keep one of them")
+        data[key] = value
     return data
 
 
@@ -190,12 +208,28 @@ def _want(path, fld, value, kind, what):
 
 
 def _ipv4(path, fld, value):
+    fix = "HyperPod writes dotted IPv4 addresses like 10.1.2.3; fix or regenerate the file"
     try:
-        return str(ipaddress.IPv4Address(value))
+        if not isinstance(value, str):  # IPv4Address takes integers too
+            raise TypeError
+        ip = ipaddress.IPv4Address(value)
     except (ipaddress.AddressValueError, ValueError, TypeError):
         problem = "missing" if value is None else f"{value!r} is not an IPv4 address"
-        raise ConfigError(path, fld, problem,
-                          "HyperPod writes dotted IPv4 addresses like 10.1.2.3; fix or regenerate the file") from None
+        raise ConfigError(path, fld, problem, fix) from None
+    # Every node has 127.0.0.1: a loopback address would make every node believe it is this one.
+    if ip.is_loopback or ip.is_unspecified or ip.is_multicast or ip.is_reserved:
+        raise ConfigError(path, fld, f"{value!r} is not a node's address (loopback, unspecified, multicast or "
+                          "reserved)", fix)
+    return str(ip)
+
+
+def _name(path, fld, value, pattern, what):
+    _want(path, fld, value, str, f"the {what} (a string)")
+    if not pattern.match(value):
+        raise ConfigError(path, fld, f"{value!r} is not a valid {what}",
+                          "use letters, digits and '-' only, starting and ending with a letter or digit "
+                          "(as HyperPod names them)")
+    return value
 
 
 # ---- resource_config.json -------------------------------------------------------------------
@@ -212,7 +246,7 @@ def _parse_resource_config(path):
     """-> (cluster name, cluster ARN, [_Group])"""
     rc = _read_json(path)
     cc = _want(path, "ClusterConfig", rc.get("ClusterConfig"), dict, "an object with ClusterName and ClusterArn")
-    name = _want(path, "ClusterConfig.ClusterName", cc.get("ClusterName"), str, "the cluster name (a string)")
+    name = _name(path, "ClusterConfig.ClusterName", cc.get("ClusterName"), HYPERPOD_NAME_RE, "cluster name")
     arn = _want(path, "ClusterConfig.ClusterArn", cc.get("ClusterArn") or "", str, "the cluster ARN (a string)")
     raw_groups = _want(path, "InstanceGroups", rc.get("InstanceGroups"), list, "an array of instance groups")
 
@@ -220,7 +254,7 @@ def _parse_resource_config(path):
     for gi, g in enumerate(raw_groups):
         gf = f"InstanceGroups[{gi}]"
         _want(path, gf, g, dict, "an object with Name, InstanceType and Instances")
-        gname = _want(path, gf + ".Name", g.get("Name"), str, "the instance group name (a string)")
+        gname = _name(path, gf + ".Name", g.get("Name"), HYPERPOD_NAME_RE, "instance group name")
         if any(gname == other.name for other in groups):
             raise ConfigError(path, gf + ".Name", f"instance group {gname!r} appears twice",
                               "each instance group must appear once")
@@ -231,7 +265,7 @@ def _parse_resource_config(path):
         for ii, inst in enumerate(instances):
             f = f"{gf}.Instances[{ii}]"
             _want(path, f, inst, dict, "an object with InstanceName and CustomerIpAddress")
-            iname = _want(path, f + ".InstanceName", inst.get("InstanceName"), str, "the instance name (a string)")
+            iname = _name(path, f + ".InstanceName", inst.get("InstanceName"), INSTANCE_NAME_RE, "instance name")
             if iname in names:
                 raise ConfigError(path, f + ".InstanceName", f"{iname!r} is also {names[iname]}.InstanceName",
                                   "instance names must be unique; regenerate the file")
@@ -385,19 +419,53 @@ def _roles(rc_path, groups, pp_path, pp, node_roles_path):
 
 def _legacy_storage(path, pp):
     """FSx and multi-head settings from provisioning_parameters.json, as Cluster fields."""
-    dns = _want(path, "fsx_dns_name", pp.get("fsx_dns_name") or "", str, "the FSx for Lustre DNS name (a string)")
+    def dns_name(fld, what):
+        value = _want(path, fld, pp.get(fld) or "", str, f"the {what} DNS name (a string)")
+        if value and not DNS_NAME_RE.match(value):
+            raise ConfigError(path, fld, f"{value!r} is not a DNS name",
+                              f"use the {what} file system's DNS name, like "
+                              "fs-0123456789abcdef0.fsx.us-west-2.amazonaws.com (no scheme, port or path)")
+        return value
+
+    dns = dns_name("fsx_dns_name", "FSx for Lustre")
     mnt = _want(path, "fsx_mountname", pp.get("fsx_mountname") or "", str, "the FSx for Lustre mount name (a string)")
     if bool(dns) != bool(mnt):
         have, lack = ("fsx_dns_name", "fsx_mountname") if dns else ("fsx_mountname", "fsx_dns_name")
         raise ConfigError(path, lack, f"{have} is set but {lack} is not", "set both or neither")
+    if mnt and not FSX_MOUNT_NAME_RE.match(mnt):
+        raise ConfigError(path, "fsx_mountname", f"{mnt!r} is not an FSx for Lustre mount name",
+                          "use the file system's MountName as FSx shows it, like abcdefgh (letters and digits, "
+                          "no slash)")
     return {
         "fsx_dns_name": dns,
         "fsx_mountname": mnt,
-        "fsx_openzfs_dns_name": _want(path, "fsx_openzfs_dns_name", pp.get("fsx_openzfs_dns_name") or "", str,
-                                      "the FSx for OpenZFS DNS name (a string)"),
-        "slurm_configurations": _want(path, "slurm_configurations", pp.get("slurm_configurations") or {}, dict,
-                                      "an object"),
+        "fsx_openzfs_dns_name": dns_name("fsx_openzfs_dns_name", "FSx for OpenZFS"),
+        "slurm_configurations": _slurm_configurations(path, pp),
     }
+
+
+def _slurm_configurations(path, pp):
+    """Multi-head settings: the accounting role's rds backend needs the endpoint and the secret together,
+    and finds out only after other roles have changed the node; refuse the pair half given here."""
+    sc = _want(path, "slurm_configurations", pp.get("slurm_configurations") or {}, dict, "an object")
+    f = "slurm_configurations."
+    for key in ("slurm_database_endpoint", "slurm_database_secret_arn", "slurm_database_user"):
+        if key in sc:
+            _want(path, f + key, sc[key], str, "a string")
+    endpoint, arn = sc.get("slurm_database_endpoint"), sc.get("slurm_database_secret_arn")
+    if bool(endpoint) != bool(arn):
+        have, lack = ("slurm_database_endpoint", "slurm_database_secret_arn") if endpoint else \
+            ("slurm_database_secret_arn", "slurm_database_endpoint")
+        raise ConfigError(path, f + lack, f"{have} is set but {lack} is not",
+                          "set both (the database's host name and its Secrets Manager secret ARN) or neither")
+    if endpoint and not DNS_NAME_RE.match(endpoint):
+        raise ConfigError(path, f + "slurm_database_endpoint", f"{endpoint!r} is not a DNS name",
+                          "use the database's host name, like mydb.cluster-abc.us-west-2.rds.amazonaws.com "
+                          "(no scheme or port)")
+    if arn and not SECRET_ARN_RE.match(arn):
+        raise ConfigError(path, f + "slurm_database_secret_arn", f"{arn!r} is not a Secrets Manager secret ARN",
+                          "use the secret's ARN, like arn:aws:secretsmanager:us-west-2:111122223333:secret:name-AbCdEf")
+    return sc
 
 
 def load_cluster(resource_config_path, provisioning_parameters_path=None, node_roles_path=None):

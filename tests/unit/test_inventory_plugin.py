@@ -88,7 +88,8 @@ def test_example_group_vars(load, rc, pp):
 
 
 def test_legacy_storage_and_multi_head_settings_pass_through(load, rc, pp):
-    slurm = {"slurm_database_endpoint": "db.example", "slurm_shared_directory": "/fsx"}
+    slurm = {"slurm_database_endpoint": "db.example", "slurm_shared_directory": "/fsx",
+             "slurm_database_secret_arn": "arn:aws:secretsmanager:us-west-2:111122223333:secret:db-AbCdEf"}
     pp.update(fsx_dns_name="fs-0123456789abcdef0.fsx.us-west-2.amazonaws.com", fsx_mountname="abcdefgh",
               fsx_openzfs_dns_name="fs-0fedcba987654321.fsx.us-west-2.amazonaws.com", slurm_configurations=slurm)
     gv = load(rc, pp).group_vars()
