@@ -276,6 +276,10 @@ def result_message(res):
     """A failed result's reason. Results of no_log tasks arrive censored from Ansible."""
     if not isinstance(res, dict):
         return ""
+    if res.get("argument_errors"):  # a role's argument spec refused a value bootstrap.py could not check
+        role = (res.get("validate_args_context") or {}).get("name", "?")
+        return one_line(f"{'; '.join(map(str, res['argument_errors']))}; fix the variable in group_vars or -e "
+                        f"(see roles/{role}/README.md)")
     msg = res.get("msg") or res.get("censored") or res.get("reason") or ""
     stderr = str(res.get("stderr") or "").strip()
     if stderr:
@@ -331,8 +335,9 @@ class Progress:
             status = "ignored"
         else:
             status = "failed" if kind == "runner_on_failed" else "unreachable"
-            self.failure = {"role": role_name, "task": data.get("task") or "-", "host": data.get("host"),
-                            "msg": result_message(res)}
+            # Ansible names a role's argument check after the spec's whole description.
+            task = "argument spec" if res.get("argument_errors") else data.get("task") or "-"
+            self.failure = {"role": role_name, "task": task, "host": data.get("host"), "msg": result_message(res)}
         if status == "skipped":
             counts["skipped"] += 1
         elif status in ("failed", "unreachable"):

@@ -184,6 +184,16 @@ def test_run_stopped_before_any_task_says_why(tmp_path):
     assert json.loads((tmp_path / "log" / "summary-latest.json").read_text())["status"] == "failed"
 
 
+def test_run_argument_spec_failure_is_one_line(tmp_path):
+    done = bootstrap("run", "--resource-config", RC, "--node", "compute-gpu-1", "--log-dir", str(tmp_path / "log"),
+                     "--playbook", str(FIXTURES / "converge_argspec.yml"), cwd=tmp_path)
+    assert done.returncode == 1, done.stdout + done.stderr
+    failed = [line for line in done.stdout.splitlines() if line.startswith("FAILED: ")]
+    assert len(failed) == 1
+    assert failed[0].startswith("FAILED: role fixture_spec, task argument spec: argument 'fixture_spec_count' ")
+    assert failed[0].endswith("; fix the variable in group_vars or -e (see roles/fixture_spec/README.md)")
+
+
 def test_inventory_without_the_plugin_enabled(tmp_path):
     env = dict(os.environ, ANSIBLE_INVENTORY_ENABLED="ini")  # environment beats ansible.cfg
     done = subprocess.run([sys.executable, BOOTSTRAP, "inventory", "--resource-config", RC], cwd=tmp_path, env=env,
