@@ -173,10 +173,17 @@ def _read_json(path):
                           "check the path and permissions") from None
     except UnicodeDecodeError:
         raise ConfigError(path, None, "the file is not UTF-8 text", "save it as UTF-8 JSON") from None
+    # Three mistakes that JSON's own message explains badly: an empty file, an editor's byte order
+    # mark (which other readers of the file, HyperPod's among them, may refuse), a file cut short.
+    if not text.strip():
+        raise ConfigError(path, None, "the file is empty", "it must hold one JSON object {...}")
+    if text.startswith("\ufeff"):
+        raise ConfigError(path, None, "the file starts with a byte order mark (BOM)", "save it as UTF-8 without BOM")
     try:
         data = json.loads(text, object_pairs_hook=lambda pairs: _unique_keys(path, pairs))
     except json.JSONDecodeError as e:
-        raise ConfigError(path, None, f"invalid JSON at line {e.lineno} column {e.colno}: {e.msg}",
+        cut = " (the file ends there: is it cut short?)" if e.pos >= len(text.rstrip()) else ""
+        raise ConfigError(path, None, f"invalid JSON at line {e.lineno} column {e.colno}: {e.msg}{cut}",
                           "fix the syntax there") from None
     if not isinstance(data, dict):
         raise ConfigError(path, None, f"the top level is a JSON {_jtype(data)}, not an object",

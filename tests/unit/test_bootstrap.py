@@ -82,7 +82,7 @@ def test_plugin_through_ansible_inventory(tmp_path):
                           capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode != 0
     expected = (f"{tmp_path / 'bad.json'}: invalid JSON at line 1 column 2: Expecting property name enclosed in "
-                "double quotes; fix the syntax there")
+                "double quotes (the file ends there: is it cut short?); fix the syntax there")
     # Ansible 2.17 wraps warnings, even inside a path: compare without any whitespace.
     assert "".join(expected.split()) in "".join(done.stderr.split())
 

@@ -214,7 +214,8 @@ def test_malformed_json(error, pp):
 
 def test_malformed_json_in_provisioning_parameters(error, rc):
     assert error(rc, '{"version": "1.0.0"') == (
-        "{pp}: invalid JSON at line 1 column 20: Expecting ',' delimiter; fix the syntax there")
+        "{pp}: invalid JSON at line 1 column 20: Expecting ',' delimiter (the file ends there: is it cut short?); "
+        "fix the syntax there")
 
 
 def test_top_level_not_an_object(error, pp):
