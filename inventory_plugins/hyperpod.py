@@ -106,7 +106,9 @@ class Cluster:
     resource_config_path: str
     hosts: dict = field(default_factory=dict)  # InstanceName -> Host, in file order
     instance_groups: dict = field(default_factory=dict)  # group name -> [InstanceName]
-    partitions: dict = field(default_factory=dict)  # partition -> [slurm_nodename]
+    # partition -> [instance group]: not node names, which every host's variables would then repeat
+    # (ansible-inventory --list grew as nodes squared: 119 MB at 1,000 nodes; see bench/).
+    partitions: dict = field(default_factory=dict)
     controller_ips: list = field(default_factory=list)
     login_ips: list = field(default_factory=list)
     fsx_dns_name: str = ""
@@ -499,10 +501,10 @@ def load_cluster(resource_config_path, provisioning_parameters_path=None, node_r
         storage = _legacy_storage(pp_path, pp)
 
     cluster = Cluster(name=name, arn=arn, mode=mode, resource_config_path=rc_path, **storage)
-    # Partitions in the order the roles list them, nodes in resource_config.json order.
+    # Partitions and their instance groups in the order the roles list them.
     for r in roles:
         if r.partition is not None:
-            cluster.partitions.setdefault(r.partition, [])
+            cluster.partitions.setdefault(r.partition, []).append(r.group)
     for g in groups:
         cluster.instance_groups[g.name] = [h.name for h in g.hosts]
         for h in g.hosts:
@@ -510,8 +512,6 @@ def load_cluster(resource_config_path, provisioning_parameters_path=None, node_r
             # Legacy HyperPod names Slurm nodes (and hostnames) after the IP; API mode after the instance.
             h.slurm_nodename = "ip-" + h.customer_ip.replace(".", "-") if mode == "legacy" else h.name
             cluster.hosts[h.name] = h
-            if h.partition:
-                cluster.partitions[h.partition].append(h.slurm_nodename)
     cluster.controller_ips = _ips_first_slot_first(cluster, "controller")
     cluster.login_ips = _ips_first_slot_first(cluster, "login")
     return cluster
