@@ -304,7 +304,8 @@ class Progress:
         self.last_error = None
 
     def role(self, name):
-        return self.roles.setdefault(name, dict.fromkeys(self.COUNTS, 0))
+        # seconds: the role's tasks' time (one host, tasks run one after another), for bench/converge.py
+        return self.roles.setdefault(name, {**dict.fromkeys(self.COUNTS, 0), "seconds": 0.0})
 
     def __call__(self, event):
         if event.get("stdout"):
@@ -347,6 +348,7 @@ class Progress:
             counts["changed"] += changed
         label = f"{role_name} | {data.get('task') or '-'} "
         duration = data.get("duration") or 0.0
+        counts["seconds"] += duration
         print(f"{duration:7.1f}s  {label.ljust(TASK_LINE_WIDTH, '.')} {status}", flush=True)
 
     def totals(self):
@@ -361,10 +363,10 @@ class Progress:
 
 def print_summary(summary):
     print()
-    print(f"{'role':<28}{'ok':>6}{'changed':>9}{'failed':>8}{'skipped':>9}")
-    rows = list(summary["roles"].items()) + [("total", summary)]
+    print(f"{'role':<28}{'ok':>6}{'changed':>9}{'failed':>8}{'skipped':>9}{'seconds':>9}")
+    rows = list(summary["roles"].items()) + [("total", dict(summary, seconds=summary["elapsed_seconds"]))]
     for name, c in rows:
-        print(f"{name:<28}{c['ok']:>6}{c['changed']:>9}{c['failed']:>8}{c['skipped']:>9}")
+        print(f"{name:<28}{c['ok']:>6}{c['changed']:>9}{c['failed']:>8}{c['skipped']:>9}{c['seconds']:>9.1f}")
     print(f"{summary['node']}: {summary['status']} in {summary['elapsed_seconds']:.1f}s"
           f"{' (check mode)' if summary['check'] else ''}", flush=True)
 
@@ -489,7 +491,7 @@ def converge(args, cluster, node, pp, roles, playbook, log_dir, started):
         "started": stamp,
         "elapsed_seconds": round(time.monotonic() - started, 1),
         **progress.totals(),
-        "roles": progress.roles,
+        "roles": {name: dict(c, seconds=round(c["seconds"], 1)) for name, c in progress.roles.items()},
         "failure": failure,
         "rc": result.rc,
         "artifacts": str(result.config.artifact_dir),
