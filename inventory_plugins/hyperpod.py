@@ -32,20 +32,20 @@ options:
     choices: ['hyperpod']
   resource_config:
     description: Path of resource_config.json (on a node, C(/opt/ml/config/resource_config.json)).
-    type: path
+    type: str
     required: true
     env:
       - name: SAGEMAKER_RESOURCE_CONFIG_PATH
   provisioning_parameters:
     description: Path of provisioning_parameters.json. Given means legacy mode.
-    type: path
+    type: str
     env:
       - name: HYPERPOD_PROVISIONING_PARAMETERS
   node_roles:
     description:
       - Path of a JSON role map for API-driven mode (C(controller_group), C(login_group),
         C(worker_groups)). Used only when resource_config.json carries no SlurmConfig.
-    type: path
+    type: str
     env:
       - name: HYPERPOD_NODE_ROLES
 """
@@ -559,9 +559,11 @@ if BaseInventoryPlugin is not None:
             self._read_config_data(path)
             base = os.path.dirname(os.path.abspath(path))
 
+            # The options are strings, not Ansible's type path, which resolves against the current
+            # directory: a relative path here means the config file's directory, as documented.
             def opt(name):
                 value = self.get_option(name)
-                return os.path.join(base, value) if value else None
+                return os.path.join(base, os.path.expanduser(value)) if value else None
 
             try:
                 cluster = load_cluster(opt("resource_config"), opt("provisioning_parameters"), opt("node_roles"))

@@ -87,6 +87,21 @@ def test_plugin_through_ansible_inventory(tmp_path):
     assert "".join(expected.split()) in "".join(done.stderr.split())
 
 
+def test_plugin_paths_are_relative_to_its_config_file(tmp_path):
+    config_dir = tmp_path / "inventory"
+    config_dir.mkdir()
+    (config_dir / "resource_config.json").write_text((EXAMPLES / "resource_config.json").read_text())
+    (config_dir / "cluster.hyperpod.yml").write_text(
+        f"plugin: hyperpod\nresource_config: resource_config.json\nprovisioning_parameters: {PP}\n")
+    env = {"ANSIBLE_CONFIG": str(REPO / "ansible.cfg"), "PATH": "/usr/bin:/bin",
+           "ANSIBLE_INVENTORY_ANY_UNPARSED_IS_FAILED": "true"}
+    done = subprocess.run([str(Path(sys.executable).parent / "ansible-inventory"), "-i",
+                           str(config_dir / "cluster.hyperpod.yml"), "--list"], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["partition_gpu"]["hosts"] == ["compute-gpu-1"]
+
+
 # ---- bootstrap.py run ---------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
