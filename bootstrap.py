@@ -11,11 +11,17 @@ printing one line per task and a summary.
 
 Exit status: 0 success, 1 the playbook failed, 2 the inputs are wrong (one line on stderr).
 Runs on Python 3.10+ with ansible-core 2.17+ and ansible-runner; nothing else.
+
+On a workstation, from a checkout (workstation/, not shipped in the bundle):
+  bootstrap.py validate --create-cluster create_cluster.json [--json]   check the request and the bundle
+  bootstrap.py bundle [OUT]                  build the bundle (a folder, or a .tar.gz)
+  bootstrap.py upload s3://bucket/prefix     build and upload it; prints the LifeCycleConfig
 """
 
 import argparse
 import datetime
 import fcntl
+import importlib
 import importlib.util
 import json
 import os
@@ -39,7 +45,8 @@ TASK_LINE_WIDTH = 64
 
 def load_plugin_module():
     """The inventory plugin file also holds the validation code; load it by path, not by name."""
-    spec = importlib.util.spec_from_file_location("hyperpod_inventory", BUNDLE / "inventory_plugins" / "hyperpod.py")
+    path = BUNDLE / "plugins" / "inventory" / "hyperpod.py"
+    spec = importlib.util.spec_from_file_location("hyperpod_inventory", path)
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module
     spec.loader.exec_module(module)
@@ -265,6 +272,26 @@ def check_settings(extra_vars):
             check_setting(source, str(var), value, options, role_names)
 
 
+# ---- the bundle as the collection hyperpod.slurm ------------------------------------------------
+
+# The collection the roles belong to (galaxy.yml's namespace and name).
+COLLECTION = ("hyperpod", "slurm")
+
+
+def link_bundle_as_collection(directory):
+    """Make <directory> a collections path in which the bundle itself is the collection hyperpod.slurm.
+
+    The roles name their plugins by collection (hyperpod.slurm.hostlist_compress), as they must when
+    installed from the built collection, where Ansible ignores plugin folders inside roles. A link,
+    made here rather than shipped: S3 and HyperPod's copy of the bundle keep no symlinks."""
+    link = Path(directory, "ansible_collections", *COLLECTION)
+    link.parent.mkdir(parents=True, exist_ok=True)
+    if link.is_symlink() or link.exists():
+        link.unlink()
+    link.symlink_to(BUNDLE, target_is_directory=True)
+    return Path(directory)
+
+
 # ---- progress, counts and the summary -----------------------------------------------------------
 
 def one_line(text, limit=400):
@@ -387,7 +414,7 @@ def cmd_inventory(args):
         if cluster.hosts and not data["_meta"]["hostvars"]:  # Ansible only warns when no plugin took the file
             raise hp.ConfigError(BUNDLE / "ansible.cfg", "[inventory] enable_plugins",
                                  "Ansible did not use the hyperpod inventory plugin",
-                                 "list hyperpod there, and set inventory_plugins = ./inventory_plugins in [defaults]")
+                                 "list hyperpod there, and set inventory_plugins = ./plugins/inventory in [defaults]")
     except hp.ConfigError as e:
         print(e, file=sys.stderr)
         return 2
@@ -427,9 +454,12 @@ def cmd_run(args):
         return converge(args, cluster, node, pp, roles, playbook, log_dir, started)
 
 
-def runner_env(args, pp, roles):
+def runner_env(args, pp, roles, collections):
     env = {
         "ANSIBLE_CONFIG": str(BUNDLE / "ansible.cfg"),
+        # The bundle as the collection hyperpod.slurm, then ansible.cfg's collections_path.
+        "ANSIBLE_COLLECTIONS_PATH": os.pathsep.join([str(collections), str(BUNDLE / "collections"),
+                                                     str(BUNDLE / ".collections")]),
         # ansible-playbook of this Python's venv, whatever PATH on_create.sh had.
         "PATH": os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", ""),
         "ANSIBLE_NOCOLOR": "1",  # the output goes to log files and CloudWatch
@@ -457,6 +487,7 @@ def converge(args, cluster, node, pp, roles, playbook, log_dir, started):
     # an older runner or a hand-made one would turn this run into that one (a --check, say).
     shutil.rmtree(private / "env", ignore_errors=True)
     inventory = write_inventory_config(private / "inventory", args.resource_config, pp, roles)
+    collections = link_bundle_as_collection(private / "collections")
     print(f"bootstrap: node {node} ({cluster.hosts[node].node_type}), cluster {cluster.name}, {cluster.mode} mode, "
           f"playbook {playbook}{', check mode' if args.check else ''}; ansible-core {ansible_version}, "
           f"Python {sys.version.split()[0]}", flush=True)
@@ -472,7 +503,7 @@ def converge(args, cluster, node, pp, roles, playbook, log_dir, started):
         result = ansible_runner.run(
             private_data_dir=str(private), project_dir=str(BUNDLE), playbook=str(playbook),
             inventory=str(inventory), limit=node, cmdline=shlex.join(cmdline) if cmdline else None,
-            tags=args.tags, skip_tags=args.skip_tags, envvars=runner_env(args, pp, roles), quiet=True,
+            tags=args.tags, skip_tags=args.skip_tags, envvars=runner_env(args, pp, roles, collections), quiet=True,
             event_handler=progress, ident=f"{stamp}-{os.getpid()}", rotate_artifacts=20,
             suppress_env_files=True,
         )
@@ -530,14 +561,66 @@ def parse_args(argv):
     run.add_argument("--log-dir", default="/var/log/provision", help="logs, summaries, runner data")
     run.add_argument("--playbook", default=str(BUNDLE / "playbooks" / "site.yml"))
     sub.add_parser("inventory", parents=[inputs], help="print the inventory as JSON (ansible-inventory --list)")
+    add_workstation_commands(sub)
 
-    if not argv or argv[0] not in ("run", "inventory", "-h", "--help"):
+    if not argv or argv[0] not in ("run", "inventory", "-h", "--help") + WORKSTATION_COMMANDS:
         argv = ["run"] + list(argv)  # on_create.sh's plain call means run
     return parser.parse_args(argv)
 
 
+# ---- workstation commands (workstation/, imported only for them) ---------------------------------
+
+WORKSTATION_COMMANDS = ("validate", "bundle", "upload")
+
+
+def add_workstation_commands(sub):
+    bundle_opts = argparse.ArgumentParser(add_help=False)
+    bundle_opts.add_argument("--wheels", help="folder of node wheels (default: .cache/wheels, if present)")
+    bundle_opts.add_argument("--no-wheels", action="store_true", help="leave the wheels out (nodes then need PyPI)")
+    bundle_opts.add_argument("--collections", help="an ansible_collections folder (default: .collections/...)")
+
+    validate = sub.add_parser("validate", help="check create_cluster.json, the role file and group_vars (workstation)")
+    validate.add_argument("--create-cluster", required=True, metavar="FILE",
+                          help="the CreateCluster request (JSON; an object, or just the InstanceGroups array)")
+    validate.add_argument("--provisioning-parameters", metavar="FILE",
+                          help="legacy mode role file (default: the bundle's, if any; '' for none)")
+    validate.add_argument("--bundle", metavar="DIR", help="the bundle to check: a built one or a checkout "
+                          "(default: this checkout)")
+    validate.add_argument("--aws", action="store_true",
+                          help="also check subnets, security groups and FSx in your AWS account (needs credentials)")
+    validate.add_argument("--json", action="store_true", help="print the problems as a JSON array")
+
+    bundle = sub.add_parser("bundle", parents=[bundle_opts], help="build the bundle (workstation)")
+    bundle.add_argument("out", nargs="?", default="build/hyperpod-bundle-{hash}.tar.gz",
+                        help="a folder, or a .tar.gz; {hash} becomes the content hash (default: %(default)s)")
+    bundle.add_argument("--list", action="store_true", help="print the top-level paths the bundle takes, and stop")
+    bundle.add_argument("--json", action="store_true", help="report as JSON")
+
+    upload = sub.add_parser("upload", parents=[bundle_opts], help="build and upload the bundle to S3 (workstation)")
+    upload.add_argument("uri", help="s3://bucket/prefix; the bundle goes under <prefix>/<content hash>/")
+    upload.add_argument("--bundle", metavar="PATH", help="upload this bundle (folder or .tar.gz) instead of building")
+    upload.add_argument("--json", action="store_true", help="report as JSON")
+
+
+def run_workstation_command(args):
+    """Import the command's module only now: nodes have no workstation/ folder and need none."""
+    if str(BUNDLE) not in sys.path:
+        sys.path.insert(0, str(BUNDLE))
+    try:
+        module = importlib.import_module(f"workstation.{args.command}")
+    except ModuleNotFoundError as e:
+        if e.name and e.name.split(".")[0] != "workstation":
+            raise
+        print(f"bootstrap.py {args.command}: runs on a workstation, from a checkout of the repository "
+              f"(this copy has no workstation/ folder)", file=sys.stderr)
+        return 2
+    return module.main(args)
+
+
 def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
+    if args.command in WORKSTATION_COMMANDS:
+        return run_workstation_command(args)
     return cmd_inventory(args) if args.command == "inventory" else cmd_run(args)
 
 

@@ -6,6 +6,7 @@
 #   3. make a venv with ansible-core pinned for this Python, ansible-runner and boto3 (from
 #      wheels/ in the bundle when present, else PyPI with retries);
 #   4. run bootstrap.py, which validates the inputs and converges this node; exit with its status.
+#      Ansible collections come from collections/ in the bundle (ansible.cfg's collections_path).
 # Environment: SAGEMAKER_RESOURCE_CONFIG_PATH (set by HyperPod), HYPERPOD_VENV (default
 # /opt/hyperpod-bundle/venv), HYPERPOD_ANSIBLE_CORE_VERSION (override the pinned ansible-core).
 # Arguments are passed to bootstrap.py (for example --check, --tags slurm).

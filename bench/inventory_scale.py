@@ -33,8 +33,16 @@ GROUPS = [("compute-gpu", "ml.p5.48xlarge", 192, 2048000, 0.25),
           ("compute-cpu", "ml.c5.18xlarge", 72, 144000, 0.5),
           ("compute-mem", "ml.r5.24xlarge", 96, 768000, 0.25)]
 ENV = {"ANSIBLE_CONFIG": str(REPO / "ansible.cfg"), "PATH": f"{BIN}:/usr/bin:/bin", "ANSIBLE_NOCOLOR": "1",
-       "ANSIBLE_FILTER_PLUGINS": str(REPO / "roles" / "slurm_common" / "filter_plugins"),
        "ANSIBLE_CACHE_PLUGIN": "jsonfile"}
+
+
+def collections_path(folder):
+    """A collections path in which this checkout is hyperpod.slurm (the roles name their filters so)."""
+    link = Path(folder, "collections", "ansible_collections", "hyperpod", "slurm")
+    if not link.is_symlink():
+        link.parent.mkdir(parents=True, exist_ok=True)
+        link.symlink_to(REPO, target_is_directory=True)
+    return link.parents[1]
 
 
 def instance(group, n, index):
@@ -91,14 +99,15 @@ def measure_one(step, folder):
     """In a fresh process: run one step, print {"seconds", "peak_mb"}."""
     folder = Path(folder)
     if step == "load_cluster":
-        sys.path.insert(0, str(REPO / "inventory_plugins"))
+        sys.path.insert(0, str(REPO / "plugins" / "inventory"))
         import hyperpod  # its import (Ansible's, for the plugin class) is not what is measured
         started = time.perf_counter()
         hyperpod.load_cluster(folder / "resource_config.json", folder / "provisioning_parameters.json")
         who = resource.RUSAGE_SELF
     else:
         started = time.perf_counter()
-        env = dict(ENV, ANSIBLE_CACHE_PLUGIN_CONNECTION=str(folder / "facts"))
+        env = dict(ENV, ANSIBLE_CACHE_PLUGIN_CONNECTION=str(folder / "facts"),
+                   ANSIBLE_COLLECTIONS_PATH=str(collections_path(folder)))
         done = subprocess.run(STEPS[step](folder), cwd=folder, env=env, stdout=subprocess.DEVNULL,
                               stderr=subprocess.PIPE, text=True, check=False)
         if done.returncode:
@@ -124,7 +133,7 @@ def scattered(nodes, prefix_bits=18, seed=1):
     import importlib.util
     import random
     spec = importlib.util.spec_from_file_location(
-        "hostlist", REPO / "roles" / "slurm_common" / "filter_plugins" / "hostlist.py")
+        "hostlist", REPO / "plugins" / "filter" / "hostlist.py")
     hostlist = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(hostlist)
     picks = random.Random(seed).sample(range(1, 2 ** (32 - prefix_bits) - 1), nodes)

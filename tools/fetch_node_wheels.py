@@ -12,10 +12,11 @@ import sys
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 TARGET = ROOT / ".cache" / "wheels"
-# Debian 12 (the test containers) has 3.11; HyperPod's Ubuntu 22.04 image has 3.10.
-PYTHONS = ("3.10", "3.11")
-# Both cores the roles are tested on run on 3.11: 2.17 (HyperPod's ceiling) and 2.19.
-CORES = {"3.10": ["2.17.14"], "3.11": ["2.19.14", "2.17.14"]}
+# HyperPod's Ubuntu 22.04 image has 3.10, Debian 12 (most test containers) 3.11, Debian 13 (the
+# slurm24 scenario) and Ubuntu 24.04 3.12+.
+PYTHONS = ("3.10", "3.11", "3.13")
+# The cores on_create.sh picks per Python; 3.11 also runs 2.17 in the tests (HyperPod's ceiling).
+CORES = {"3.10": ["2.17.14"], "3.11": ["2.19.14", "2.17.14"], "3.13": ["2.21.5"]}
 RUNNER = "ansible-runner==2.4.3"
 # For the accounting role's Secrets Manager lookup (rds backend).
 BOTO3 = "boto3==1.43.11"

@@ -32,12 +32,13 @@ TRIPWIRE = """---
 
 @pytest.fixture(scope="session")
 def pristine(tmp_path_factory):
-    """The bundle as HyperPod copies it to a node (tests/harness/bundle_files.txt), with the tripwire."""
+    """The bundle's files as HyperPod copies them to a node (`bootstrap.py bundle --list`), with the tripwire."""
     bundle = tmp_path_factory.mktemp("bundle")
-    for line in (REPO / "tests" / "harness" / "bundle_files.txt").read_text().splitlines():
-        if line and not line.startswith("#"):
-            source = REPO / line
-            (shutil.copytree if source.is_dir() else shutil.copy2)(source, bundle / line)
+    listed = subprocess.run([sys.executable, str(REPO / "bootstrap.py"), "bundle", "--list"], cwd=REPO,
+                            capture_output=True, text=True, check=True).stdout.split()
+    for line in listed:
+        source = REPO / line
+        (shutil.copytree if source.is_dir() else shutil.copy2)(source, bundle / line)
     (bundle / "playbooks" / "site.yml").write_text(TRIPWIRE)
     shutil.copy2(REPO / "examples" / "resource_config.json", bundle / "resource_config.json")
     return bundle

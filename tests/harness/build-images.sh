@@ -3,7 +3,8 @@
 #   hpb-base: Debian 12 with systemd and python3, a "bare node" (standalone tests).
 #   hpb-ami:  hpb-base plus Slurm, munge and MariaDB laid out as on HyperPod's image:
 #             /opt/slurm -> /opt/slurm-<version>, slurm.conf under /opt/slurm/etc.
-# FORCE=1 rebuilds both.
+#   hpb-base-trixie, hpb-ami-trixie: the same on Debian 13.
+# FORCE=1 rebuilds all.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 export CONTAINERS_CONF="$here/containers.conf"
@@ -11,13 +12,14 @@ mirror=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
 
 have() { podman image exists "$1" && [ "${FORCE:-0}" != 1 ]; }
 
-if ! have localhost/hpb-base:latest; then
+# $1 image name, $2 Debian suite
+build_base() {
   root=$(mktemp -d /var/tmp/hpb-rootfs.XXXXXX)
   trap 'rm -rf "$root"' EXIT
-  echo "building hpb-base (debootstrap, about a minute)"
+  echo "building $1 (debootstrap $2, about a minute)"
   debootstrap --variant=minbase \
     --include=systemd,systemd-sysv,dbus,iproute2,procps,python3,python3-venv,ca-certificates \
-    bookworm "$root" "$mirror" >/dev/null
+    "$2" "$root" "$mirror" >/dev/null
   # No suggested/recommended packages, and no docs, keep installs in tests quick.
   printf 'APT::Install-Recommends "false";\nAPT::Install-Suggests "false";\n' \
     >"$root/etc/apt/apt.conf.d/90-hpb-minimal"
@@ -28,12 +30,20 @@ if ! have localhost/hpb-base:latest; then
     ln -sf /dev/null "$root/etc/systemd/system/$unit"
   done
   : >"$root/etc/machine-id"
-  tar -C "$root" -c . | podman import --change 'CMD ["/sbin/init"]' - hpb-base:latest >/dev/null
+  tar -C "$root" -c . | podman import --change 'CMD ["/sbin/init"]' - "$1:latest" >/dev/null
   rm -rf "$root"; trap - EXIT
-fi
+}
 
-if ! have localhost/hpb-ami:latest; then
-  echo "building hpb-ami (Slurm as on the HyperPod image, about a minute)"
-  podman build --network host -t hpb-ami:latest -f "$here/ami.Containerfile" "$here" >/dev/null
-fi
+# $1 image name, $2 its base image, $3 extra packages
+build_ami() {
+  echo "building $1 (Slurm as on the HyperPod image, about a minute)"
+  podman build --network host --build-arg "BASE=$2" --build-arg "EXTRA_PACKAGES=${3:-}" -t "$1:latest" -f "$here/ami.Containerfile" "$here" >/dev/null
+}
+
+# Debian 12 (Slurm 22.05) for most scenarios; Debian 13 (Slurm 24.11, as on HyperPod's images:
+# sackd, cluster ids) for the slurm24 scenario.
+have localhost/hpb-base:latest || build_base hpb-base bookworm
+have localhost/hpb-ami:latest || build_ami hpb-ami localhost/hpb-base:latest
+have localhost/hpb-base-trixie:latest || build_base hpb-base-trixie trixie
+have localhost/hpb-ami-trixie:latest || build_ami hpb-ami-trixie localhost/hpb-base-trixie:latest sackd
 podman images --format '{{.Repository}}:{{.Tag}} {{.Size}}' | grep hpb-

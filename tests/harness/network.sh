@@ -5,13 +5,18 @@
 set -euo pipefail
 export CONTAINERS_CONF=${CONTAINERS_CONF:-$(cd "$(dirname "$0")" && pwd)/containers.conf}
 
+# $1 name, $2 subnet, $3 "internal" for a network with no way out (peers only: offline nodes)
 ensure() {
-  local name=$1 subnet=$2 current
-  current=$(podman network inspect "$name" --format '{{range .Subnets}}{{.Subnet}}{{end}}' 2>/dev/null || true)
-  [ "$current" = "$subnet" ] && return 0
+  local name=$1 subnet=$2 internal=false current
+  [ "${3:-}" = internal ] && internal=true
+  current=$(podman network inspect "$name" --format '{{range .Subnets}}{{.Subnet}}{{end}} {{.Internal}}' 2>/dev/null || true)
+  [ "$current" = "$subnet $internal" ] && return 0
   [ -n "$current" ] && podman network rm --force "$name" >/dev/null
-  podman network create --subnet "$subnet" "$name" >/dev/null
+  if $internal; then podman network create --internal --subnet "$subnet" "$name" >/dev/null
+  else podman network create --subnet "$subnet" "$name" >/dev/null; fi
 }
 
 ensure hpb-hyperpod 10.89.50.0/24
 ensure hpb-standalone 10.89.51.0/24
+# slurm24's nodes converge offline: no apt, no PyPI, only the bundle (wheels inside).
+ensure hpb-slurm24 10.89.52.0/24 internal

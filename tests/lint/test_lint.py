@@ -22,5 +22,6 @@ def test_yamllint():
 
 
 def test_shell_scripts_parse():
-    for script in ["on_create.sh", "tools/setup-host", "tools/test", "tools/cluster", ".ci/run"]:
+    for script in ["on_create.sh", "tools/setup-host", "tools/test", "tools/cluster", "tools/build-collection",
+                   ".ci/run"]:
         check(["bash", "-n", script])

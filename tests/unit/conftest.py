@@ -14,7 +14,7 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 
 def _load_plugin():
-    spec = importlib.util.spec_from_file_location("hyperpod_under_test", REPO / "inventory_plugins" / "hyperpod.py")
+    spec = importlib.util.spec_from_file_location("hyperpod_under_test", REPO / "plugins" / "inventory" / "hyperpod.py")
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module
     spec.loader.exec_module(module)
@@ -32,6 +32,16 @@ _EXAMPLE = {
 @pytest.fixture(scope="session")
 def hp():
     return _HP
+
+
+@pytest.fixture(scope="session")
+def repo_collections(tmp_path_factory):
+    """A collections path in which this checkout is the collection hyperpod.slurm (as bootstrap.py
+    makes the bundle on a node), so the roles' hyperpod.slurm.* plugins resolve."""
+    path = tmp_path_factory.mktemp("collections")
+    (path / "ansible_collections" / "hyperpod").mkdir(parents=True)
+    (path / "ansible_collections" / "hyperpod" / "slurm").symlink_to(REPO, target_is_directory=True)
+    return path
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ import pytest
 from ansible.errors import AnsibleError
 from moto import mock_aws
 
-PATH = pathlib.Path(__file__).resolve().parents[2] / "roles" / "accounting" / "lookup_plugins" / "accounting_secret.py"
+PATH = pathlib.Path(__file__).resolve().parents[2] / "plugins" / "lookup" / "accounting_secret.py"
 spec = importlib.util.spec_from_file_location("accounting_secret", PATH)
 plugin = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(plugin)
@@ -77,7 +77,7 @@ def test_argument_spec_refuses_an_unknown_backend(tmp_path):
         "    - ansible.builtin.validate_argument_spec:\n"
         "        argument_spec: \"{{ (lookup('file', '%s') | from_yaml).argument_specs.main.options }}\"\n"
         "        provided_arguments: {accounting_backend: postgres}\n"
-        % (PATH.parents[1] / "meta" / "argument_specs.yml"))
+        % (PATH.parents[2] / "roles" / "accounting" / "meta" / "argument_specs.yml"))
     result = subprocess.run([str(pathlib.Path(sys.executable).parent / "ansible-playbook"), str(playbook)],
                             capture_output=True, text=True)
     assert result.returncode != 0

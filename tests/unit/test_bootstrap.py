@@ -124,7 +124,7 @@ def test_run_succeeds_with_one_line_per_task(converged):
         ("fixture_role", "Report the extra var", "ok"),
         ("fixture_role", "Change from a role", "changed"),
         ("-", "Make a change", "changed"),
-        ("-", "Look without changing", "ok"),
+        ("-", "Use a filter of the bundle's collection", "ok"),
         ("-", "Never runs", "skipped"),
         ("-", "Change in a loop", "changed"),
         ("-", "Handle a secret", "ok"),
@@ -219,7 +219,7 @@ def test_inventory_without_the_plugin_enabled(tmp_path):
     assert done.returncode == 2
     assert done.stderr.splitlines()[-1] == (
         f"{REPO / 'ansible.cfg'}: [inventory] enable_plugins: Ansible did not use the hyperpod inventory plugin; "
-        "list hyperpod there, and set inventory_plugins = ./inventory_plugins in [defaults]")
+        "list hyperpod there, and set inventory_plugins = ./plugins/inventory in [defaults]")
 
 
 def test_run_bad_input_writes_nothing(tmp_path):

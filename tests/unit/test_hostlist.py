@@ -5,7 +5,7 @@ import pathlib
 
 import pytest
 
-PATH = pathlib.Path(__file__).resolve().parents[2] / "roles" / "slurm_common" / "filter_plugins" / "hostlist.py"
+PATH = pathlib.Path(__file__).resolve().parents[2] / "plugins" / "filter" / "hostlist.py"
 spec = importlib.util.spec_from_file_location("hostlist", PATH)
 hostlist = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(hostlist)

@@ -424,3 +424,42 @@ def test_node_roles_errors_name_the_node_roles_file(error, rc, pp):
     assert error(rc, roles=roles) == (
         f"{{roles}}: controller_group: 'ctrl' is not an instance group in resource_config.json (groups: {GROUPS}); "
         "set it to one of them")
+
+
+def test_partition_names_on_a_login_group(error, api_rc):
+    group(api_rc, "login-group")["SlurmConfig"] = {"NodeType": "Login", "PartitionNames": ["gpu"]}
+    assert error(api_rc) == ("{rc}: InstanceGroups[1].SlurmConfig.PartitionNames: Login group 'login-group' lists "
+                             "a partition; HyperPod allows PartitionNames on Compute groups only; remove it")
+
+
+@pytest.mark.parametrize("key, value, expected", [
+    ("fsx_dns_name", "fs-0123.fsx.us-west-2.amazonaws.com",
+     "{pp}: fsx_dns_name: 'fs-0123.fsx.us-west-2.amazonaws.com' is not an FSx DNS name; use the file system's "
+     "DNSName (aws fsx describe-file-systems), like fs-0123456789abcdef0.fsx.us-west-2.amazonaws.com"),
+    ("fsx_openzfs_dns_name", "my-zfs.example.com",
+     "{pp}: fsx_openzfs_dns_name: 'my-zfs.example.com' is not an FSx DNS name; use the file system's "
+     "DNSName (aws fsx describe-file-systems), like fs-0123456789abcdef0.fsx.us-west-2.amazonaws.com"),
+    ("fsx_mountname", "/fsx",
+     "{pp}: fsx_mountname: '/fsx' is not an FSx for Lustre mount name; use the file system's "
+     "LustreConfiguration.MountName (aws fsx describe-file-systems): 1-8 letters, digits, '_' or '-', "
+     "like abcdefgh"),
+])
+def test_malformed_fsx_names(error, rc, pp, key, value, expected):
+    pp.update(fsx_dns_name="fs-0123456789abcdef0.fsx.us-west-2.amazonaws.com", fsx_mountname="abcdefgh")
+    pp[key] = value
+    assert error(rc, pp) == expected
+
+
+def test_every_role_problem_is_collected(hp, rc, pp, write):
+    """load_cluster stops at the first problem; the checks themselves find them all (for validate)."""
+    pp["controller_group"] = "ctrl"
+    pp["worker_groups"][0]["partition_name"] = "gpu nodes"
+    pp["fsx_mountname"] = "abcdefgh"
+    rc_path, pp_path = write("resource_config.json", rc), write("provisioning_parameters.json", pp)
+    groups = hp._parse_resource_config(rc_path)[2]
+    problems = []
+    roles = hp.roles_from_file(pp_path, pp, groups, rc_path, problems)
+    hp.check_roles(roles, groups, rc_path, hp.role_file_fix(pp_path), problems)
+    hp.check_storage(pp_path, pp, problems)
+    assert [p.field for p in problems] == ["controller_group", "worker_groups[0].partition_name",
+                                           "InstanceGroups[0].Name", "fsx_dns_name"]

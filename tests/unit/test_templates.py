@@ -17,10 +17,9 @@ FILES = ["slurm.conf", "cgroup.conf", "lifecycle_bundle.conf", "slurmd-configles
 
 
 @pytest.fixture(scope="module")
-def rendered(tmp_path_factory):
+def rendered(tmp_path_factory, repo_collections):
     out = tmp_path_factory.mktemp("rendered")
-    env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"),
-               ANSIBLE_FILTER_PLUGINS=str(ROOT / "roles" / "slurm_common" / "filter_plugins"))
+    env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_COLLECTIONS_PATH=str(repo_collections))
     result = subprocess.run(
         [str(pathlib.Path(sys.executable).parent / "ansible-playbook"), "-i", "inventory.yml", "render.yml",
          "-e", "out=%s" % out], cwd=HERE / "render", env=env, capture_output=True, text=True)

@@ -27,9 +27,11 @@ description:
     environment variables, which bootstrap.py sets for its runs.
 options:
   plugin:
-    description: Marks this file as a config for this plugin.
+    description:
+      - Marks this file as a config for this plugin. C(hyperpod.slurm.hyperpod) from the collection;
+        C(hyperpod) where ansible.cfg's inventory_plugins names the plugin's folder, as in the bundle.
     required: true
-    choices: ['hyperpod']
+    choices: ['hyperpod', 'hyperpod.slurm.hyperpod']
   resource_config:
     description: Path of resource_config.json (on a node, C(/opt/ml/config/resource_config.json)).
     type: str
@@ -52,12 +54,12 @@ options:
 
 EXAMPLES = r"""
 # cluster.hyperpod.yml, legacy mode
-plugin: hyperpod
+plugin: hyperpod.slurm.hyperpod
 resource_config: /opt/ml/config/resource_config.json
 provisioning_parameters: provisioning_parameters.json
-
+---
 # api.hyperpod.yml, API-driven mode with roles shipped in the bundle
-plugin: hyperpod
+plugin: hyperpod.slurm.hyperpod
 resource_config: /opt/ml/config/resource_config.json
 node_roles: node_roles.json
 """
@@ -70,8 +72,6 @@ PARTITION_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 HYPERPOD_NAME_RE = re.compile(r"^[A-Za-z0-9](-*[A-Za-z0-9]){0,62}$")
 INSTANCE_NAME_RE = re.compile(r"^[A-Za-z0-9](-*[A-Za-z0-9])*$")
 DNS_NAME_RE = re.compile(r"^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z0-9-]{2,63}$")
-# An FSx for Lustre MountName: 'fsx' or eight characters like 'abcdefgh', never a path.
-FSX_MOUNT_NAME_RE = re.compile(r"^[A-Za-z0-9]{1,32}$")
 SECRET_ARN_RE = re.compile(r"^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+")
 NODE_TYPES = {"Controller": "controller", "Login": "login", "Compute": "compute"}
 
@@ -166,7 +166,8 @@ def group_name(prefix, name):
     return prefix + "_" + re.sub(r"[^A-Za-z0-9_]", "_", name)
 
 
-def _read_json(path):
+def read_json(path, array_ok=False):
+    """A JSON file holding one object (or, with array_ok, an array), else ConfigError."""
     try:
         with open(path, encoding="utf-8") as f:
             text = f.read()
@@ -187,7 +188,7 @@ def _read_json(path):
         cut = " (the file ends there: is it cut short?)" if e.pos >= len(text.rstrip()) else ""
         raise ConfigError(path, None, f"invalid JSON at line {e.lineno} column {e.colno}: {e.msg}{cut}",
                           "fix the syntax there") from None
-    if not isinstance(data, dict):
+    if not isinstance(data, dict) and not (array_ok and isinstance(data, list)):
         raise ConfigError(path, None, f"the top level is a JSON {_jtype(data)}, not an object",
                           "the file must hold one JSON object {...}")
     return data
@@ -244,16 +245,29 @@ def _name(path, fld, value, pattern, what):
 # ---- resource_config.json -------------------------------------------------------------------
 
 @dataclass
-class _Group:
+class Group:
+    """An instance group, from resource_config.json or from a CreateCluster request."""
     name: str
     index: int  # position in InstanceGroups, for error messages
     raw: dict  # the group as read, for SlurmConfig
-    hosts: list  # [Host]
+    hosts: list  # [Host]; none in a request
+    name_key: str = "Name"  # the field holding the name: InstanceGroupName in a request
+    count: int | None = None  # a request's InstanceCount; None: the hosts are the instances
+
+    @property
+    def size(self):
+        return len(self.hosts) if self.count is None else self.count
+
+    @property
+    def needs_role(self):
+        # A request's group may grow later, and its nodes then need a role; on a node, only
+        # groups with instances matter.
+        return self.count is not None or bool(self.hosts)
 
 
 def _parse_resource_config(path):
-    """-> (cluster name, cluster ARN, [_Group])"""
-    rc = _read_json(path)
+    """-> (cluster name, cluster ARN, [Group])"""
+    rc = read_json(path)
     cc = _want(path, "ClusterConfig", rc.get("ClusterConfig"), dict, "an object with ClusterName and ClusterArn")
     name = _name(path, "ClusterConfig.ClusterName", cc.get("ClusterName"), HYPERPOD_NAME_RE, "cluster name")
     arn = _want(path, "ClusterConfig.ClusterArn", cc.get("ClusterArn") or "", str, "the cluster ARN (a string)")
@@ -270,7 +284,7 @@ def _parse_resource_config(path):
         itype = _want(path, gf + ".InstanceType", g.get("InstanceType") or "", str, "the instance type (a string)")
         # Empty groups come as null or without the key (HyperPod does both).
         instances = _want(path, gf + ".Instances", g.get("Instances") or [], list, "an array of instances")
-        group = _Group(gname, gi, g, [])
+        group = Group(gname, gi, g, [])
         for ii, inst in enumerate(instances):
             f = f"{gf}.Instances[{ii}]"
             _want(path, f, inst, dict, "an object with InstanceName and CustomerIpAddress")
@@ -293,70 +307,101 @@ def _parse_resource_config(path):
 
 
 # ---- roles: which instance group is controller, login, compute --------------------------------
+# These checks append every problem to a list instead of stopping at the first, so that
+# `bootstrap.py validate` can list them all; load_cluster reports the first.
 
 @dataclass
-class _Role:
+class Role:
     group: str
-    node_type: str  # controller | login | compute
+    node_type: str | None  # controller | login | compute; None: declared wrongly, already reported
     partition: str | None
     path: str  # the file that declared it, for error messages
     field: str  # where in that file
 
 
-def _roles_from_file(path, data, groups, rc_path):
+def roles_from_file(path, data, groups, groups_path, problems):
     """Roles from provisioning_parameters.json or node_roles.json (same keys)."""
     names = [g.name for g in groups]
 
     def existing(fld, value):
         _want(path, fld, value, str, "an instance group name (a string)")
         if value not in names:
-            raise ConfigError(path, fld, f"{value!r} is not an instance group in {os.path.basename(rc_path)} "
+            raise ConfigError(path, fld, f"{value!r} is not an instance group in {os.path.basename(groups_path)} "
                               f"(groups: {', '.join(names) or 'none'})", "set it to one of them")
         return value
 
-    roles = [_Role(existing("controller_group", data.get("controller_group")), "controller", None, path,
-                   "controller_group")]
+    roles = []
+    keys = [("controller_group", "controller")]
     if data.get("login_group"):  # "" and null both mean: no login group
-        roles.append(_Role(existing("login_group", data["login_group"]), "login", None, path, "login_group"))
-    workers = _want(path, "worker_groups", data.get("worker_groups"), list,
-                    'an array of {"instance_group_name": ..., "partition_name": ...}')
+        keys.append(("login_group", "login"))
+    for key, node_type in keys:
+        try:
+            roles.append(Role(existing(key, data.get(key)), node_type, None, path, key))
+        except ConfigError as e:
+            problems.append(e)
+    try:
+        workers = _want(path, "worker_groups", data.get("worker_groups"), list,
+                        'an array of {"instance_group_name": ..., "partition_name": ...}')
+    except ConfigError as e:
+        problems.append(e)
+        workers = []
     for i, w in enumerate(workers):
         f = f"worker_groups[{i}]"
-        _want(path, f, w, dict, 'an object {"instance_group_name": ..., "partition_name": ...}')
-        g = existing(f + ".instance_group_name", w.get("instance_group_name"))
+        try:
+            _want(path, f, w, dict, 'an object {"instance_group_name": ..., "partition_name": ...}')
+            g = existing(f + ".instance_group_name", w.get("instance_group_name"))
+        except ConfigError as e:
+            problems.append(e)
+            continue
         if w.get("partition_name") in (None, ""):
-            raise ConfigError(path, f + ".partition_name", f"worker group {g!r} has no partition_name",
-                              'add "partition_name": "<name>" to it')
-        roles.append(_Role(g, "compute", w["partition_name"], path, f + ".partition_name"))
+            problems.append(ConfigError(path, f + ".partition_name", f"worker group {g!r} has no partition_name",
+                                        'add "partition_name": "<name>" to it'))
+            roles.append(Role(g, None, None, path, f + ".partition_name"))
+        else:
+            roles.append(Role(g, "compute", w["partition_name"], path, f + ".partition_name"))
     return roles
 
 
-def _roles_from_slurm_config(path, groups):
-    """Roles from InstanceGroups[].SlurmConfig (API-driven mode, where the platform mirrors it)."""
+def roles_from_slurm_config(path, groups, problems):
+    """Roles from InstanceGroups[].SlurmConfig (API-driven mode: the request, or resource_config.json
+    where the platform mirrors it)."""
     roles = []
     for g in groups:
         sc = g.raw.get("SlurmConfig")
         if sc is None:
             continue
         f = f"InstanceGroups[{g.index}].SlurmConfig"
-        _want(path, f, sc, dict, "an object with NodeType")
-        node_type = sc.get("NodeType")
-        if node_type not in NODE_TYPES:
-            raise ConfigError(path, f + ".NodeType", f"{node_type!r} is not a Slurm node type",
-                              "use Controller, Login or Compute")
-        parts = _want(path, f + ".PartitionNames", sc.get("PartitionNames") or [], list,
-                      "an array with one partition name")
-        if len(parts) > 1:
-            raise ConfigError(path, f + ".PartitionNames", f"group {g.name!r} lists {len(parts)} partitions",
-                              "HyperPod allows at most one; keep one")
-        if node_type != "Compute":  # the API refuses PartitionNames there; nothing to use
-            roles.append(_Role(g.name, NODE_TYPES[node_type], None, path, f + ".NodeType"))
-        elif parts:
-            roles.append(_Role(g.name, "compute", parts[0], path, f + ".PartitionNames[0]"))
-        else:
-            raise ConfigError(path, f + ".PartitionNames", f"compute group {g.name!r} has no partition",
-                              "set PartitionNames to one name")
+        try:
+            roles.append(_slurm_config_role(path, g, f, sc))
+        except ConfigError as e:
+            problems.append(e)
+            roles.append(Role(g.name, None, None, path, f))
+    if not any(r.node_type == "controller" for r in roles):
+        problems.append(ConfigError(path, "InstanceGroups[].SlurmConfig.NodeType", "no group has NodeType Controller",
+                                    "set it on exactly one group"))
     return roles
+
+
+def _slurm_config_role(path, g, f, sc):
+    _want(path, f, sc, dict, "an object with NodeType")
+    node_type = sc.get("NodeType")
+    if node_type not in NODE_TYPES:
+        raise ConfigError(path, f + ".NodeType", f"{node_type!r} is not a Slurm node type",
+                          "use Controller, Login or Compute")
+    parts = _want(path, f + ".PartitionNames", sc.get("PartitionNames") or [], list,
+                  "an array with one partition name")
+    if len(parts) > 1:
+        raise ConfigError(path, f + ".PartitionNames", f"group {g.name!r} lists {len(parts)} partitions",
+                          "HyperPod allows at most one; keep one")
+    if node_type != "Compute":
+        if parts:  # the API refuses them there
+            raise ConfigError(path, f + ".PartitionNames", f"{node_type} group {g.name!r} lists a partition",
+                              "HyperPod allows PartitionNames on Compute groups only; remove it")
+        return Role(g.name, NODE_TYPES[node_type], None, path, f + ".NodeType")
+    if not parts:
+        raise ConfigError(path, f + ".PartitionNames", f"compute group {g.name!r} has no partition",
+                          "set PartitionNames to one name")
+    return Role(g.name, "compute", parts[0], path, f + ".PartitionNames[0]")
 
 
 def _check_partition(role, seen):
@@ -373,84 +418,107 @@ def _check_partition(role, seen):
                           "rename one of them")
 
 
-def _check_roles(roles, groups, rc_path, unassigned_fix):
-    """Rules common to all role sources. Returns {group name: _Role}."""
+def check_roles(roles, groups, groups_path, unassigned_fix, problems):
+    """Rules common to all role sources. Returns {group name: Role}."""
     by_group, partitions = {}, {}
     for r in roles:
         if r.group in by_group:
-            raise ConfigError(r.path, r.field, f"group {r.group!r} already has a role ({by_group[r.group].field})",
-                              "give each instance group exactly one role")
+            problems.append(ConfigError(r.path, r.field, f"group {r.group!r} already has a role "
+                                        f"({by_group[r.group].field})", "give each instance group exactly one role"))
+            continue
         by_group[r.group] = r
         if r.partition is not None:
-            _check_partition(r, partitions)
+            try:
+                _check_partition(r, partitions)
+            except ConfigError as e:
+                problems.append(e)
 
-    # Only SlurmConfig can declare these twice or not at all; role files have one controller_group.
+    # Only SlurmConfig can declare these twice; role files have one controller_group, one login_group.
     for node_type, label in (("controller", "Controller"), ("login", "Login")):
         declared = [r for r in roles if r.node_type == node_type]
         if len(declared) > 1:
-            raise ConfigError(declared[1].path, declared[1].field,
-                              f"more than one {label} group ({', '.join(r.group for r in declared)})",
-                              f"set NodeType {label} on one group only")
+            problems.append(ConfigError(declared[1].path, declared[1].field,
+                                        f"more than one {label} group ({', '.join(r.group for r in declared)})",
+                                        f"set NodeType {label} on one group only"))
     controller = next((r for r in roles if r.node_type == "controller"), None)
-    if controller is None:
-        raise ConfigError(rc_path, "InstanceGroups[].SlurmConfig.NodeType", "no group has NodeType Controller",
-                          "set it on exactly one group")
-    if not next(g for g in groups if g.name == controller.group).hosts:
-        raise ConfigError(controller.path, controller.field, f"controller group {controller.group!r} has no "
-                          f"instances in {os.path.basename(rc_path)}",
-                          "give it InstanceCount >= 1 or name a group that has instances")
+    if controller and not next(g for g in groups if g.name == controller.group).size:
+        problems.append(ConfigError(controller.path, controller.field, f"controller group {controller.group!r} has no "
+                                    f"instances in {os.path.basename(groups_path)}",
+                                    "give it InstanceCount >= 1 or name a group that has instances"))
     for g in groups:
-        if g.hosts and g.name not in by_group:
-            raise ConfigError(rc_path, f"InstanceGroups[{g.index}].Name",
-                              f"group {g.name!r} has instances but no Slurm role", unassigned_fix)
+        if g.needs_role and g.name not in by_group:
+            what = "has instances but no Slurm role" if g.hosts else "has no Slurm role"
+            problems.append(ConfigError(groups_path, f"InstanceGroups[{g.index}].{g.name_key}",
+                                        f"group {g.name!r} {what}", unassigned_fix))
     return by_group
 
 
-def _roles(rc_path, groups, pp_path, pp, node_roles_path):
-    """-> (mode, roles, fix for a group without a role). Legacy when provisioning_parameters is given."""
-    def fix(role_file):
-        name = os.path.basename(role_file)
-        return f"add it to worker_groups in {name}, or make it the controller_group or login_group"
+def role_file_fix(role_file):
+    """The fix for a group that a role file leaves without a role."""
+    name = os.path.basename(role_file)
+    return f"add it to worker_groups in {name}, or make it the controller_group or login_group"
 
+
+def _roles(rc_path, groups, pp_path, pp, node_roles_path, problems):
+    """-> (mode, roles, fix for a group without a role). Legacy when provisioning_parameters is given."""
     if pp_path:
-        return "legacy", _roles_from_file(pp_path, pp, groups, rc_path), fix(pp_path)
+        return "legacy", roles_from_file(pp_path, pp, groups, rc_path, problems), role_file_fix(pp_path)
     lacking = [g for g in groups if g.hosts and g.raw.get("SlurmConfig") is None]
     if not lacking:
-        return "api", _roles_from_slurm_config(rc_path, groups), "set its SlurmConfig.NodeType"
+        return "api", roles_from_slurm_config(rc_path, groups, problems), "set its SlurmConfig.NodeType"
     if node_roles_path:
-        roles = _roles_from_file(node_roles_path, _read_json(node_roles_path), groups, rc_path)
-        return "api", roles, fix(node_roles_path)
+        roles = roles_from_file(node_roles_path, read_json(node_roles_path), groups, rc_path, problems)
+        return "api", roles, role_file_fix(node_roles_path)
     raise ConfigError(rc_path, f"InstanceGroups[{lacking[0].index}].SlurmConfig",
                       f"group {lacking[0].name!r} has no SlurmConfig and no node roles file was given",
                       "ship node_roles.json (controller_group, login_group, worker_groups) beside bootstrap.py "
                       "for API-driven mode, or provisioning_parameters.json for legacy mode")
 
 
-def _legacy_storage(path, pp):
-    """FSx and multi-head settings from provisioning_parameters.json, as Cluster fields."""
-    def dns_name(fld, what):
-        value = _want(path, fld, pp.get(fld) or "", str, f"the {what} DNS name (a string)")
-        if value and not DNS_NAME_RE.match(value):
-            raise ConfigError(path, fld, f"{value!r} is not a DNS name",
-                              f"use the {what} file system's DNS name, like "
-                              "fs-0123456789abcdef0.fsx.us-west-2.amazonaws.com (no scheme, port or path)")
-        return value
+# FSx names as CreateCluster and `aws fsx describe-file-systems` show them.
+FSX_DNS_RE = re.compile(r"^(fs|fc)i?-[0-9a-f]{8,}\.fsx\.[a-z]{2}(-[a-z]+)+-\d+\.amazonaws\.com(\.cn)?$")
+FSX_MOUNTNAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,8}$")
+FSX_DNS_FIX = ("use the file system's DNSName (aws fsx describe-file-systems), "
+               "like fs-0123456789abcdef0.fsx.us-west-2.amazonaws.com")
+FSX_MOUNTNAME_FIX = ("use the file system's LustreConfiguration.MountName (aws fsx describe-file-systems): "
+                     "1-8 letters, digits, '_' or '-', like abcdefgh")
 
-    dns = dns_name("fsx_dns_name", "FSx for Lustre")
-    mnt = _want(path, "fsx_mountname", pp.get("fsx_mountname") or "", str, "the FSx for Lustre mount name (a string)")
+
+def check_workload_manager(path, pp, problems):
+    manager = pp.get("workload_manager")
+    if manager != "slurm":
+        problems.append(ConfigError(path, "workload_manager", "missing" if manager is None else
+                                    f"{manager!r} is not supported", 'set "workload_manager": "slurm"'))
+
+
+def check_storage(path, pp, problems):
+    """FSx and multi-head settings of provisioning_parameters.json, as Cluster fields."""
+    fields = {}
+    for key, kind, what in (("fsx_dns_name", str, "the FSx for Lustre DNS name (a string)"),
+                            ("fsx_mountname", str, "the FSx for Lustre mount name (a string)"),
+                            ("fsx_openzfs_dns_name", str, "the FSx for OpenZFS DNS name (a string)"),
+                            ("slurm_configurations", dict, "an object")):
+        try:
+            fields[key] = _want(path, key, pp.get(key) or kind(), kind, what)
+        except ConfigError as e:
+            problems.append(e)
+            fields[key] = kind()
+    dns, mnt = fields["fsx_dns_name"], fields["fsx_mountname"]
     if bool(dns) != bool(mnt):
         have, lack = ("fsx_dns_name", "fsx_mountname") if dns else ("fsx_mountname", "fsx_dns_name")
-        raise ConfigError(path, lack, f"{have} is set but {lack} is not", "set both or neither")
-    if mnt and not FSX_MOUNT_NAME_RE.match(mnt):
-        raise ConfigError(path, "fsx_mountname", f"{mnt!r} is not an FSx for Lustre mount name",
-                          "use the file system's MountName as FSx shows it, like abcdefgh (letters and digits, "
-                          "no slash)")
-    return {
-        "fsx_dns_name": dns,
-        "fsx_mountname": mnt,
-        "fsx_openzfs_dns_name": dns_name("fsx_openzfs_dns_name", "FSx for OpenZFS"),
-        "slurm_configurations": _slurm_configurations(path, pp),
-    }
+        problems.append(ConfigError(path, lack, f"{have} is set but {lack} is not", "set both or neither"))
+    for key in ("fsx_dns_name", "fsx_openzfs_dns_name"):
+        if fields[key] and not FSX_DNS_RE.match(fields[key]):
+            problems.append(ConfigError(path, key, f"{fields[key]!r} is not an FSx DNS name", FSX_DNS_FIX))
+    if mnt and not FSX_MOUNTNAME_RE.match(mnt):
+        problems.append(ConfigError(path, "fsx_mountname", f"{mnt!r} is not an FSx for Lustre mount name",
+                                    FSX_MOUNTNAME_FIX))
+    if fields["slurm_configurations"]:
+        try:
+            fields["slurm_configurations"] = _slurm_configurations(path, pp)
+        except ConfigError as e:
+            problems.append(e)
+    return fields
 
 
 def _slurm_configurations(path, pp):
@@ -478,7 +546,7 @@ def _slurm_configurations(path, pp):
 
 
 def load_cluster(resource_config_path, provisioning_parameters_path=None, node_roles_path=None):
-    """Read and validate every input; return a Cluster or raise ConfigError."""
+    """Read and validate every input; return a Cluster or raise the first ConfigError."""
     rc_path = str(resource_config_path)
     pp_path = str(provisioning_parameters_path) if provisioning_parameters_path else None
     roles_path = str(node_roles_path) if node_roles_path else None
@@ -487,18 +555,15 @@ def load_cluster(resource_config_path, provisioning_parameters_path=None, node_r
         raise ConfigError(roles_path, None, f"given together with {pp_path}",
                           "use provisioning_parameters.json (legacy mode) or node_roles.json (API-driven mode), "
                           "not both")
-    pp, storage = {}, {}
+    problems = []
+    pp = read_json(pp_path) if pp_path else {}
     if pp_path:
-        pp = _read_json(pp_path)
-        manager = pp.get("workload_manager")
-        if manager != "slurm":
-            raise ConfigError(pp_path, "workload_manager",
-                              "missing" if manager is None else f"{manager!r} is not supported",
-                              'set "workload_manager": "slurm"')
-    mode, roles, unassigned_fix = _roles(rc_path, groups, pp_path, pp, roles_path)
-    by_group = _check_roles(roles, groups, rc_path, unassigned_fix)
-    if pp_path:
-        storage = _legacy_storage(pp_path, pp)
+        check_workload_manager(pp_path, pp, problems)
+    mode, roles, unassigned_fix = _roles(rc_path, groups, pp_path, pp, roles_path, problems)
+    by_group = check_roles(roles, groups, rc_path, unassigned_fix, problems)
+    storage = check_storage(pp_path, pp, problems) if pp_path else {}
+    if problems:
+        raise problems[0]
 
     cluster = Cluster(name=name, arn=arn, mode=mode, resource_config_path=rc_path, **storage)
     # Partitions and their instance groups in the order the roles list them.

@@ -1,0 +1,116 @@
+"""The collection hyperpod.slurm: built from the checkout, installed offline into a temporary
+collections path, and used from there with this repository's roles/ out of reach.
+
+The standalone Molecule scenario converges a cluster from the same build (tools/build-collection).
+"""
+
+import json
+import os
+import re
+import subprocess
+import sys
+import tarfile
+from pathlib import Path
+
+import pytest
+import yaml
+from packaging.specifiers import SpecifierSet
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+ROLES = sorted(p.name for p in (ROOT / "roles").iterdir() if (p / "tasks").is_dir())
+GALAXY = yaml.safe_load((ROOT / "galaxy.yml").read_text())
+# What a collection is made of; everything else in the repository is the bundle's or the tests'.
+TOP_LEVEL = {"MANIFEST.json", "FILES.json", "README.md", "CHANGELOG.md", "docs", "meta", "playbooks", "plugins",
+             "roles"}
+
+
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory):
+    """(tarball, collections path, env) of a fresh build; commands run outside the repository, so
+    its ansible.cfg (roles_path = ./roles) does not apply."""
+    out = tmp_path_factory.mktemp("collection")
+    result = subprocess.run([str(ROOT / "tools" / "build-collection"), str(out)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.strip() == str(out / "ansible_collections" / "hyperpod" / "slurm")
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(out), ANSIBLE_ROLES_PATH=str(out / "no-roles-here"),
+               ANSIBLE_NOCOLOR="1", PATH=str(BIN) + os.pathsep + os.environ["PATH"])
+    env.pop("ANSIBLE_CONFIG", None)
+    (tarball,) = out.glob("hyperpod-slurm-*.tar.gz")
+    return tarball, out, env
+
+
+def run(command, env, cwd):
+    return subprocess.run(command, env=env, cwd=cwd, capture_output=True, text=True)
+
+
+def test_the_tarball_holds_the_collection_and_nothing_else(installed):
+    tarball = installed[0]
+    assert tarball.name == "hyperpod-slurm-%s.tar.gz" % GALAXY["version"]
+    with tarfile.open(tarball) as tar:
+        names = tar.getnames()
+    assert {name.split("/")[0] for name in names} <= TOP_LEVEL
+    for wanted in ["meta/runtime.yml", "playbooks/site.yml", "plugins/inventory/hyperpod.py",
+                   "plugins/filter/hostlist.py", "plugins/lookup/accounting_secret.py", "docs/ordinary-clusters.md"]:
+        assert wanted in names
+    for role in ROLES:
+        assert "roles/%s/tasks/main.yml" % role in names and "roles/%s/meta/argument_specs.yml" % role in names
+    assert not [name for name in names if "__pycache__" in name or name.endswith(".pyc")]
+
+
+def test_ansible_doc_documents_every_role_and_plugin(installed, tmp_path):
+    _, _, env = installed
+    done = run([str(BIN / "ansible-doc"), "-t", "role", "--json"] + ["hyperpod.slurm.%s" % r for r in ROLES],
+               env, tmp_path)
+    assert done.returncode == 0, done.stderr
+    docs = json.loads(done.stdout)
+    for role in ROLES:
+        specs = yaml.safe_load((ROOT / "roles" / role / "meta" / "argument_specs.yml").read_text())
+        shown = docs["hyperpod.slurm.%s" % role]["entry_points"]
+        assert set(shown) == set(specs["argument_specs"])
+        assert set(shown["main"]["options"]) == set(specs["argument_specs"]["main"]["options"])
+    for kind, name in [("inventory", "hyperpod"), ("lookup", "accounting_secret"), ("filter", "hostlist_compress"),
+                       ("filter", "slurm_node_groups")]:
+        done = run([str(BIN / "ansible-doc"), "-t", kind, "hyperpod.slurm." + name], env, tmp_path)
+        assert done.returncode == 0 and "hyperpod.slurm." + name in done.stdout, done.stderr
+
+
+def test_the_site_playbook_resolves_its_roles_inside_the_collection(installed, tmp_path):
+    """site.yml names its roles without the collection: from the collection's playbook, Ansible looks
+    in the same collection first (roles, their dependencies in meta/main.yml, include_role)."""
+    _, _, env = installed
+    (tmp_path / "hosts.ini").write_text("[slurm_controller]\nhead1\n[slurm_compute]\nnode1\n[slurm_login]\nlogin1\n")
+    done = run([str(BIN / "ansible-playbook"), "-i", "hosts.ini", "hyperpod.slurm.site", "--list-tasks"],
+               env, tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    for role in ROLES:
+        assert "hyperpod.slurm.%s : " % role in done.stdout
+
+
+def test_bad_values_are_refused_before_any_task(installed, tmp_path):
+    _, _, env = installed
+    (tmp_path / "play.yml").write_text(
+        "- hosts: localhost\n  connection: local\n  gather_facts: false\n  roles:\n"
+        "    - role: hyperpod.slurm.slurm_common\n"
+        "      vars: {slurm_common_node_type: compute, slurm_common_mode: sometimes,\n"
+        "             slurm_common_wait_timeout: soon}\n")
+    done = run([str(BIN / "ansible-playbook"), "-i", "localhost,", "play.yml"], env, tmp_path)
+    assert done.returncode != 0
+    assert "Validating arguments against arg spec 'main'" in done.stdout
+    assert "slurm_common_mode must be one of: auto, hyperpod, standalone, got: sometimes" in done.stdout
+    assert "slurm_common_wait_timeout" in done.stdout and "unable to convert to int" in done.stdout
+    assert re.search(r"localhost\s+: ok=0 .*failed=1", done.stdout), done.stdout
+
+
+def test_requires_ansible_covers_every_core_on_create_installs():
+    runtime = yaml.safe_load((ROOT / "meta" / "runtime.yml").read_text())
+    supported = SpecifierSet(runtime["requires_ansible"])
+    cores = re.findall(r"^\s*3\.[\d\[\]\-]+\) core=([\d.]+) ;;", (ROOT / "on_create.sh").read_text(), re.M)
+    assert len(cores) == 3
+    for core in cores:
+        assert core in supported, "meta/runtime.yml requires_ansible leaves out %s, which on_create.sh installs" % core
+
+
+def test_bootstrap_links_the_bundle_under_the_collections_name():
+    match = re.search(r'^COLLECTION = \("(\w+)", "(\w+)"\)', (ROOT / "bootstrap.py").read_text(), re.M)
+    assert match and match.groups() == (GALAXY["namespace"], GALAXY["name"])
