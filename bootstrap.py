@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Converge this SageMaker HyperPod node with Ansible.
 
-on_create.sh calls `bootstrap.py run` on every node at once. It validates the inputs, finds which
+on_create.sh calls `bootstrap.py run` on every node at once. It validates the inputs and the
+bundle's settings (group_vars, host_vars, -e) against the roles' argument specs, finds which
 instance this node is, and runs playbooks/site.yml limited to this node through ansible-runner,
 printing one line per task and a summary.
 
@@ -153,6 +154,124 @@ def ansible_inventory_list(config_path):
     return result
 
 
+# ---- the bundle's settings against the roles' argument specs ------------------------------------
+# Ansible checks a role's argument spec only when the role starts: after the roles before it
+# (slurm_common's packages and munge) have changed the node, and never on node types that do not
+# run the role. So every setting in the bundle's group_vars/host_vars and in -e is checked here,
+# on every node, before Ansible starts. Templated values are left to Ansible.
+
+SETTING_KINDS = {"str": "a string", "int": "a whole number", "float": "a number", "bool": "true or false",
+                 "dict": "a mapping", "list": "a list", "path": "a path"}
+
+
+def role_options(roles_dir):
+    """{variable: (role, spec)} for every option of every role's entry points, main first."""
+    import yaml
+    options = {}
+    for spec_file in sorted(Path(roles_dir).glob("*/meta/argument_specs.yml")):
+        role = spec_file.parent.parent.name
+        entry_points = yaml.safe_load(spec_file.read_text(encoding="utf-8"))["argument_specs"]
+        for name in sorted(entry_points, key=lambda n: n != "main"):
+            for var, spec in (entry_points[name].get("options") or {}).items():
+                options.setdefault(var, (role, spec))
+    return options
+
+
+def wanted(spec):
+    if spec.get("choices"):
+        return "one of " + ", ".join(map(str, spec["choices"]))
+    kind = SETTING_KINDS.get(spec.get("type", "str"), spec.get("type"))
+    if spec.get("type") == "list" and spec.get("elements"):
+        kind += f" of {SETTING_KINDS.get(spec['elements'], spec['elements'])} values"
+    return kind
+
+
+def check_setting(source, var, value, options, role_names):
+    """Raise hp.ConfigError when var is a role's variable and value does not fit its spec."""
+    import difflib
+    from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+
+    if var not in options:
+        role = next((r for r in role_names if var.startswith(r + "_")), None)
+        if role is None:
+            return  # not a role's variable (ansible_*, the playbook's, the user's own)
+        close = difflib.get_close_matches(var, [v for v, (r, _) in options.items() if r == role], n=1)
+        raise hp.ConfigError(source, var, f"role {role} has no such variable",
+                             (f"did you mean {close[0]}?" if close else "remove it or fix its name")
+                             + f" (see roles/{role}/README.md)")
+    if isinstance(value, str) and ("{{" in value or "{%" in value):
+        return
+    role, spec = options[var]
+    checked = {k: v for k, v in spec.items() if k in ("type", "choices", "elements", "no_log")}
+    if not ArgumentSpecValidator({var: checked}).validate({var: value}).error_messages:
+        return
+    shown = "the value" if spec.get("no_log") else one_line(repr(value), 60)
+    fix = "set it to one of them" if spec.get("choices") else f"set it to {wanted(spec)}"
+    raise hp.ConfigError(source, var, f"{shown} is not {wanted(spec)}", f"{fix} (see roles/{role}/README.md)")
+
+
+def yaml_problem(error):
+    """A YAML syntax error's line and column, found in the exception chain of Ansible's loader."""
+    seen = error
+    while seen is not None:
+        mark = getattr(seen, "problem_mark", None)
+        if mark is not None:
+            where = f" ({seen.context} at line {seen.context_mark.line + 1})" if seen.context_mark else ""
+            return f"invalid YAML at line {mark.line + 1} column {mark.column + 1}: {seen.problem}{where}"
+        seen = seen.__cause__ or getattr(seen, "orig_exc", None) or seen.__context__
+    return one_line(error)
+
+
+def settings_sources(extra_vars):
+    """(where, variables) for each group_vars/host_vars file of the bundle and each -e, read as
+    ansible-playbook reads them."""
+    from ansible.errors import AnsibleError
+    from ansible.parsing.dataloader import DataLoader
+    from ansible.parsing.splitter import parse_kv
+
+    loader = DataLoader()
+
+    def load(source, read):
+        try:
+            data = read()
+        except AnsibleError as e:
+            raise hp.ConfigError(source, None, yaml_problem(e), "fix the syntax there") from None
+        if data is None:
+            return source, {}
+        if not isinstance(data, dict):
+            kind = "a list" if isinstance(data, list) else "a single value"
+            raise hp.ConfigError(source, None, f"holds {kind}, not variables", "write name: value lines (a YAML mapping)")
+        return source, data
+
+    for folder in ("group_vars", "host_vars"):
+        for path in sorted((BUNDLE / "inventory" / folder).rglob("*")):
+            # The files Ansible reads there: .yml, .yaml, .json or no extension, not hidden.
+            if path.is_file() and not path.name.startswith(".") and path.suffix in ("", ".yml", ".yaml", ".json"):
+                yield load(path, lambda path=path: loader.load_from_file(str(path)))
+    for opt in extra_vars:
+        if opt.startswith("@"):
+            if not os.path.isfile(opt[1:]):
+                raise hp.ConfigError(f"bootstrap.py -e {opt}", None, "no such file", "check the path after @")
+            yield load(opt[1:], lambda opt=opt: loader.load_from_file(opt[1:]))
+        elif opt.startswith(("{", "[")):
+            source, data = load(f"bootstrap.py -e {opt}", lambda opt=opt: loader.load(opt))
+            yield "bootstrap.py -e", data
+        elif opt:
+            data = parse_kv(opt)
+            if "_raw_params" in data:
+                raise hp.ConfigError(f"bootstrap.py -e {opt}", None, "is not name=value",
+                                     "write -e name=value, -e '{\"name\": value}' or -e @file.yml")
+            yield "bootstrap.py -e", data
+
+
+def check_settings(extra_vars):
+    options = role_options(BUNDLE / "roles")
+    role_names = sorted({role for role, _ in options.values()}, key=len, reverse=True)  # longest prefix first
+    for source, variables in settings_sources(extra_vars):
+        for var, value in variables.items():
+            check_setting(source, str(var), value, options, role_names)
+
+
 # ---- the bundle as the collection hyperpod.slurm ------------------------------------------------
 
 # The collection the roles belong to (galaxy.yml's namespace and name).
@@ -184,6 +303,10 @@ def result_message(res):
     """A failed result's reason. Results of no_log tasks arrive censored from Ansible."""
     if not isinstance(res, dict):
         return ""
+    if res.get("argument_errors"):  # a role's argument spec refused a value bootstrap.py could not check
+        role = (res.get("validate_args_context") or {}).get("name", "?")
+        return one_line(f"{'; '.join(map(str, res['argument_errors']))}; fix the variable in group_vars or -e "
+                        f"(see roles/{role}/README.md)")
     msg = res.get("msg") or res.get("censored") or res.get("reason") or ""
     stderr = str(res.get("stderr") or "").strip()
     if stderr:
@@ -208,7 +331,8 @@ class Progress:
         self.last_error = None
 
     def role(self, name):
-        return self.roles.setdefault(name, dict.fromkeys(self.COUNTS, 0))
+        # seconds: the role's tasks' time (one host, tasks run one after another), for bench/converge.py
+        return self.roles.setdefault(name, {**dict.fromkeys(self.COUNTS, 0), "seconds": 0.0})
 
     def __call__(self, event):
         if event.get("stdout"):
@@ -239,8 +363,9 @@ class Progress:
             status = "ignored"
         else:
             status = "failed" if kind == "runner_on_failed" else "unreachable"
-            self.failure = {"role": role_name, "task": data.get("task") or "-", "host": data.get("host"),
-                            "msg": result_message(res)}
+            # Ansible names a role's argument check after the spec's whole description.
+            task = "argument spec" if res.get("argument_errors") else data.get("task") or "-"
+            self.failure = {"role": role_name, "task": task, "host": data.get("host"), "msg": result_message(res)}
         if status == "skipped":
             counts["skipped"] += 1
         elif status in ("failed", "unreachable"):
@@ -250,6 +375,7 @@ class Progress:
             counts["changed"] += changed
         label = f"{role_name} | {data.get('task') or '-'} "
         duration = data.get("duration") or 0.0
+        counts["seconds"] += duration
         print(f"{duration:7.1f}s  {label.ljust(TASK_LINE_WIDTH, '.')} {status}", flush=True)
 
     def totals(self):
@@ -264,10 +390,10 @@ class Progress:
 
 def print_summary(summary):
     print()
-    print(f"{'role':<28}{'ok':>6}{'changed':>9}{'failed':>8}{'skipped':>9}")
-    rows = list(summary["roles"].items()) + [("total", summary)]
+    print(f"{'role':<28}{'ok':>6}{'changed':>9}{'failed':>8}{'skipped':>9}{'seconds':>9}")
+    rows = list(summary["roles"].items()) + [("total", dict(summary, seconds=summary["elapsed_seconds"]))]
     for name, c in rows:
-        print(f"{name:<28}{c['ok']:>6}{c['changed']:>9}{c['failed']:>8}{c['skipped']:>9}")
+        print(f"{name:<28}{c['ok']:>6}{c['changed']:>9}{c['failed']:>8}{c['skipped']:>9}{c['seconds']:>9.1f}")
     print(f"{summary['node']}: {summary['status']} in {summary['elapsed_seconds']:.1f}s"
           f"{' (check mode)' if summary['check'] else ''}", flush=True)
 
@@ -311,6 +437,7 @@ def cmd_run(args):
                                  "pass --node with one of them, or leave --node out to match this node's IP")
         if not playbook.is_file():
             raise hp.ConfigError(playbook, None, "the playbook does not exist", "pass --playbook with an existing file")
+        check_settings(args.extra_vars)
     except hp.ConfigError as e:
         print(e, file=sys.stderr)
         return 2
@@ -395,7 +522,7 @@ def converge(args, cluster, node, pp, roles, playbook, log_dir, started):
         "started": stamp,
         "elapsed_seconds": round(time.monotonic() - started, 1),
         **progress.totals(),
-        "roles": progress.roles,
+        "roles": {name: dict(c, seconds=round(c["seconds"], 1)) for name, c in progress.roles.items()},
         "failure": failure,
         "rc": result.rc,
         "artifacts": str(result.config.artifact_dir),

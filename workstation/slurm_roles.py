@@ -2,12 +2,10 @@
 (legacy) or SlurmConfig (API-driven), checked with the inventory plugin's own checks, and the
 role files the bundle ships against it."""
 
-import re
 from pathlib import Path
 
 from workstation.problems import hp
 
-SECRET_ARN_RE = re.compile(r"^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+$")
 # HyperPod's own error for a request that mixes both ways of declaring node types.
 BOTH_ROLE_SOURCES = "cannot include both a SLURM Orchestrator Config and a provisioning_parameters.json"
 
@@ -120,18 +118,7 @@ def check_multi_head(request, pp_path, by_group, slurm, problems):
                        f"{g.count} controllers (multi-head) without slurm_configurations in {Path(pp_path).name}: "
                        "they would have no shared state", "set InstanceCount to 1, or add slurm_configurations "
                        "(slurm_database_endpoint, slurm_database_secret_arn) to provisioning_parameters.json")
-    if slurm:
-        for key, what in (("slurm_database_endpoint", "the database's host name"),
-                          ("slurm_database_secret_arn", "the ARN of the Secrets Manager secret holding its password")):
-            value = slurm.get(key)
-            if not isinstance(value, str) or not value:
-                problems.error(pp_path, f"slurm_configurations.{key}", "missing" if value is None else
-                               f"{value!r} is not usable", f"set it to {what}")
-        arn = slurm.get("slurm_database_secret_arn")
-        if isinstance(arn, str) and arn and not SECRET_ARN_RE.match(arn):
-            problems.error(pp_path, "slurm_configurations.slurm_database_secret_arn",
-                           f"{arn!r} is not a Secrets Manager secret ARN",
-                           "use the secret's ARN, like arn:aws:secretsmanager:us-west-2:111122223333:secret:NAME")
+    # The database endpoint and secret themselves: the plugin's check_storage (nodes run it too).
 
 
 def check_counts(request, by_group, problems):

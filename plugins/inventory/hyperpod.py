@@ -34,20 +34,20 @@ options:
     choices: ['hyperpod', 'hyperpod.slurm.hyperpod']
   resource_config:
     description: Path of resource_config.json (on a node, C(/opt/ml/config/resource_config.json)).
-    type: path
+    type: str
     required: true
     env:
       - name: SAGEMAKER_RESOURCE_CONFIG_PATH
   provisioning_parameters:
     description: Path of provisioning_parameters.json. Given means legacy mode.
-    type: path
+    type: str
     env:
       - name: HYPERPOD_PROVISIONING_PARAMETERS
   node_roles:
     description:
       - Path of a JSON role map for API-driven mode (C(controller_group), C(login_group),
         C(worker_groups)). Used only when resource_config.json carries no SlurmConfig.
-    type: path
+    type: str
     env:
       - name: HYPERPOD_NODE_ROLES
 """
@@ -67,6 +67,12 @@ node_roles: node_roles.json
 # Slurm accepts more in a PartitionName, but anything outside this set breaks hostlists,
 # shell quoting or our group names somewhere; DEFAULT is Slurm's reserved template name.
 PARTITION_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+# HyperPod's own pattern for cluster and instance group names; instance names are <group>-<n>.
+# Anything else would break Ansible's --limit (',' ':'), slurm.conf lines and host names.
+HYPERPOD_NAME_RE = re.compile(r"^[A-Za-z0-9](-*[A-Za-z0-9]){0,62}$")
+INSTANCE_NAME_RE = re.compile(r"^[A-Za-z0-9](-*[A-Za-z0-9])*$")
+DNS_NAME_RE = re.compile(r"^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z0-9-]{2,63}$")
+SECRET_ARN_RE = re.compile(r"^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+")
 NODE_TYPES = {"Controller": "controller", "Login": "login", "Compute": "compute"}
 
 
@@ -100,7 +106,9 @@ class Cluster:
     resource_config_path: str
     hosts: dict = field(default_factory=dict)  # InstanceName -> Host, in file order
     instance_groups: dict = field(default_factory=dict)  # group name -> [InstanceName]
-    partitions: dict = field(default_factory=dict)  # partition -> [slurm_nodename]
+    # partition -> [instance group]: not node names, which every host's variables would then repeat
+    # (ansible-inventory --list grew as nodes squared: 119 MB at 1,000 nodes; see bench/).
+    partitions: dict = field(default_factory=dict)
     controller_ips: list = field(default_factory=list)
     login_ips: list = field(default_factory=list)
     fsx_dns_name: str = ""
@@ -168,14 +176,31 @@ def read_json(path, array_ok=False):
                           "check the path and permissions") from None
     except UnicodeDecodeError:
         raise ConfigError(path, None, "the file is not UTF-8 text", "save it as UTF-8 JSON") from None
+    # Three mistakes that JSON's own message explains badly: an empty file, an editor's byte order
+    # mark (which other readers of the file, HyperPod's among them, may refuse), a file cut short.
+    if not text.strip():
+        raise ConfigError(path, None, "the file is empty", "it must hold one JSON object {...}")
+    if text.startswith("\ufeff"):
+        raise ConfigError(path, None, "the file starts with a byte order mark (BOM)", "save it as UTF-8 without BOM")
     try:
-        data = json.loads(text)
+        data = json.loads(text, object_pairs_hook=lambda pairs: _unique_keys(path, pairs))
     except json.JSONDecodeError as e:
-        raise ConfigError(path, None, f"invalid JSON at line {e.lineno} column {e.colno}: {e.msg}",
+        cut = " (the file ends there: is it cut short?)" if e.pos >= len(text.rstrip()) else ""
+        raise ConfigError(path, None, f"invalid JSON at line {e.lineno} column {e.colno}: {e.msg}{cut}",
                           "fix the syntax there") from None
     if not isinstance(data, dict) and not (array_ok and isinstance(data, list)):
         raise ConfigError(path, None, f"the top level is a JSON {_jtype(data)}, not an object",
                           "the file must hold one JSON object {...}")
+    return data
+
+
+def _unique_keys(path, pairs):
+    """json.loads keeps the last of two equal keys silently; a person meant one of them."""
+    data = {}
+    for key, value in pairs:
+        if key in data:
+            raise ConfigError(path, key, "appears twice in the same JSON object", "keep one of them")
+        data[key] = value
     return data
 
 
@@ -193,12 +218,28 @@ def _want(path, fld, value, kind, what):
 
 
 def _ipv4(path, fld, value):
+    fix = "HyperPod writes dotted IPv4 addresses like 10.1.2.3; fix or regenerate the file"
     try:
-        return str(ipaddress.IPv4Address(value))
+        if not isinstance(value, str):  # IPv4Address takes integers too
+            raise TypeError
+        ip = ipaddress.IPv4Address(value)
     except (ipaddress.AddressValueError, ValueError, TypeError):
         problem = "missing" if value is None else f"{value!r} is not an IPv4 address"
-        raise ConfigError(path, fld, problem,
-                          "HyperPod writes dotted IPv4 addresses like 10.1.2.3; fix or regenerate the file") from None
+        raise ConfigError(path, fld, problem, fix) from None
+    # Every node has 127.0.0.1: a loopback address would make every node believe it is this one.
+    if ip.is_loopback or ip.is_unspecified or ip.is_multicast or ip.is_reserved:
+        raise ConfigError(path, fld, f"{value!r} is not a node's address (loopback, unspecified, multicast or "
+                          "reserved)", fix)
+    return str(ip)
+
+
+def _name(path, fld, value, pattern, what):
+    _want(path, fld, value, str, f"the {what} (a string)")
+    if not pattern.match(value):
+        raise ConfigError(path, fld, f"{value!r} is not a valid {what}",
+                          "use letters, digits and '-' only, starting and ending with a letter or digit "
+                          "(as HyperPod names them)")
+    return value
 
 
 # ---- resource_config.json -------------------------------------------------------------------
@@ -228,7 +269,7 @@ def _parse_resource_config(path):
     """-> (cluster name, cluster ARN, [Group])"""
     rc = read_json(path)
     cc = _want(path, "ClusterConfig", rc.get("ClusterConfig"), dict, "an object with ClusterName and ClusterArn")
-    name = _want(path, "ClusterConfig.ClusterName", cc.get("ClusterName"), str, "the cluster name (a string)")
+    name = _name(path, "ClusterConfig.ClusterName", cc.get("ClusterName"), HYPERPOD_NAME_RE, "cluster name")
     arn = _want(path, "ClusterConfig.ClusterArn", cc.get("ClusterArn") or "", str, "the cluster ARN (a string)")
     raw_groups = _want(path, "InstanceGroups", rc.get("InstanceGroups"), list, "an array of instance groups")
 
@@ -236,7 +277,7 @@ def _parse_resource_config(path):
     for gi, g in enumerate(raw_groups):
         gf = f"InstanceGroups[{gi}]"
         _want(path, gf, g, dict, "an object with Name, InstanceType and Instances")
-        gname = _want(path, gf + ".Name", g.get("Name"), str, "the instance group name (a string)")
+        gname = _name(path, gf + ".Name", g.get("Name"), HYPERPOD_NAME_RE, "instance group name")
         if any(gname == other.name for other in groups):
             raise ConfigError(path, gf + ".Name", f"instance group {gname!r} appears twice",
                               "each instance group must appear once")
@@ -247,7 +288,7 @@ def _parse_resource_config(path):
         for ii, inst in enumerate(instances):
             f = f"{gf}.Instances[{ii}]"
             _want(path, f, inst, dict, "an object with InstanceName and CustomerIpAddress")
-            iname = _want(path, f + ".InstanceName", inst.get("InstanceName"), str, "the instance name (a string)")
+            iname = _name(path, f + ".InstanceName", inst.get("InstanceName"), INSTANCE_NAME_RE, "instance name")
             if iname in names:
                 raise ConfigError(path, f + ".InstanceName", f"{iname!r} is also {names[iname]}.InstanceName",
                                   "instance names must be unique; regenerate the file")
@@ -472,7 +513,36 @@ def check_storage(path, pp, problems):
     if mnt and not FSX_MOUNTNAME_RE.match(mnt):
         problems.append(ConfigError(path, "fsx_mountname", f"{mnt!r} is not an FSx for Lustre mount name",
                                     FSX_MOUNTNAME_FIX))
+    if fields["slurm_configurations"]:
+        try:
+            fields["slurm_configurations"] = _slurm_configurations(path, pp)
+        except ConfigError as e:
+            problems.append(e)
     return fields
+
+
+def _slurm_configurations(path, pp):
+    """Multi-head settings: the accounting role's rds backend needs the endpoint and the secret together,
+    and finds out only after other roles have changed the node; refuse the pair half given here."""
+    sc = _want(path, "slurm_configurations", pp.get("slurm_configurations") or {}, dict, "an object")
+    f = "slurm_configurations."
+    for key in ("slurm_database_endpoint", "slurm_database_secret_arn", "slurm_database_user"):
+        if key in sc:
+            _want(path, f + key, sc[key], str, "a string")
+    endpoint, arn = sc.get("slurm_database_endpoint"), sc.get("slurm_database_secret_arn")
+    if bool(endpoint) != bool(arn):
+        have, lack = ("slurm_database_endpoint", "slurm_database_secret_arn") if endpoint else \
+            ("slurm_database_secret_arn", "slurm_database_endpoint")
+        raise ConfigError(path, f + lack, f"{have} is set but {lack} is not",
+                          "set both (the database's host name and its Secrets Manager secret ARN) or neither")
+    if endpoint and not DNS_NAME_RE.match(endpoint):
+        raise ConfigError(path, f + "slurm_database_endpoint", f"{endpoint!r} is not a DNS name",
+                          "use the database's host name, like mydb.cluster-abc.us-west-2.rds.amazonaws.com "
+                          "(no scheme or port)")
+    if arn and not SECRET_ARN_RE.match(arn):
+        raise ConfigError(path, f + "slurm_database_secret_arn", f"{arn!r} is not a Secrets Manager secret ARN",
+                          "use the secret's ARN, like arn:aws:secretsmanager:us-west-2:111122223333:secret:name-AbCdEf")
+    return sc
 
 
 def load_cluster(resource_config_path, provisioning_parameters_path=None, node_roles_path=None):
@@ -496,10 +566,10 @@ def load_cluster(resource_config_path, provisioning_parameters_path=None, node_r
         raise problems[0]
 
     cluster = Cluster(name=name, arn=arn, mode=mode, resource_config_path=rc_path, **storage)
-    # Partitions in the order the roles list them, nodes in resource_config.json order.
+    # Partitions and their instance groups in the order the roles list them.
     for r in roles:
         if r.partition is not None:
-            cluster.partitions.setdefault(r.partition, [])
+            cluster.partitions.setdefault(r.partition, []).append(r.group)
     for g in groups:
         cluster.instance_groups[g.name] = [h.name for h in g.hosts]
         for h in g.hosts:
@@ -507,8 +577,6 @@ def load_cluster(resource_config_path, provisioning_parameters_path=None, node_r
             # Legacy HyperPod names Slurm nodes (and hostnames) after the IP; API mode after the instance.
             h.slurm_nodename = "ip-" + h.customer_ip.replace(".", "-") if mode == "legacy" else h.name
             cluster.hosts[h.name] = h
-            if h.partition:
-                cluster.partitions[h.partition].append(h.slurm_nodename)
     cluster.controller_ips = _ips_first_slot_first(cluster, "controller")
     cluster.login_ips = _ips_first_slot_first(cluster, "login")
     return cluster
@@ -556,9 +624,11 @@ if BaseInventoryPlugin is not None:
             self._read_config_data(path)
             base = os.path.dirname(os.path.abspath(path))
 
+            # The options are strings, not Ansible's type path, which resolves against the current
+            # directory: a relative path here means the config file's directory, as documented.
             def opt(name):
                 value = self.get_option(name)
-                return os.path.join(base, value) if value else None
+                return os.path.join(base, os.path.expanduser(value)) if value else None
 
             try:
                 cluster = load_cluster(opt("resource_config"), opt("provisioning_parameters"), opt("node_roles"))

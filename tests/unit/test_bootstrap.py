@@ -82,9 +82,24 @@ def test_plugin_through_ansible_inventory(tmp_path):
                           capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode != 0
     expected = (f"{tmp_path / 'bad.json'}: invalid JSON at line 1 column 2: Expecting property name enclosed in "
-                "double quotes; fix the syntax there")
+                "double quotes (the file ends there: is it cut short?); fix the syntax there")
     # Ansible 2.17 wraps warnings, even inside a path: compare without any whitespace.
     assert "".join(expected.split()) in "".join(done.stderr.split())
+
+
+def test_plugin_paths_are_relative_to_its_config_file(tmp_path):
+    config_dir = tmp_path / "inventory"
+    config_dir.mkdir()
+    (config_dir / "resource_config.json").write_text((EXAMPLES / "resource_config.json").read_text())
+    (config_dir / "cluster.hyperpod.yml").write_text(
+        f"plugin: hyperpod\nresource_config: resource_config.json\nprovisioning_parameters: {PP}\n")
+    env = {"ANSIBLE_CONFIG": str(REPO / "ansible.cfg"), "PATH": "/usr/bin:/bin",
+           "ANSIBLE_INVENTORY_ANY_UNPARSED_IS_FAILED": "true"}
+    done = subprocess.run([str(Path(sys.executable).parent / "ansible-inventory"), "-i",
+                           str(config_dir / "cluster.hyperpod.yml"), "--list"], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["partition_gpu"]["hosts"] == ["compute-gpu-1"]
 
 
 # ---- bootstrap.py run ---------------------------------------------------------------------------
@@ -126,8 +141,11 @@ def test_run_summary_counts_match_the_play_recap(converged):
     assert summary["check"] is False
     assert summary["failure"] is None
     assert (summary["ok"], summary["changed"], summary["failed"], summary["skipped"]) == (6, 3, 0, 1)
-    assert summary["roles"] == {"fixture_role": {"ok": 2, "changed": 1, "failed": 0, "skipped": 0},
-                                "-": {"ok": 4, "changed": 2, "failed": 0, "skipped": 1}}
+    roles = {name: dict(counts) for name, counts in summary["roles"].items()}
+    seconds = {name: counts.pop("seconds") for name, counts in roles.items()}
+    assert roles == {"fixture_role": {"ok": 2, "changed": 1, "failed": 0, "skipped": 0},
+                     "-": {"ok": 4, "changed": 2, "failed": 0, "skipped": 1}}
+    assert all(isinstance(s, float) and 0 <= s <= summary["elapsed_seconds"] for s in seconds.values())
     assert summary["changed"] == recap_changed((log_dir / "ansible.log").read_text())
     assert isinstance(summary["elapsed_seconds"], float)
     stamped = sorted(log_dir.glob("summary-2*.json"))
@@ -182,6 +200,16 @@ def test_run_stopped_before_any_task_says_why(tmp_path):
     assert failed[0].startswith("FAILED: role -, task -: ")
     assert "ansible.builtin.no_such_module_here" in failed[0]
     assert json.loads((tmp_path / "log" / "summary-latest.json").read_text())["status"] == "failed"
+
+
+def test_run_argument_spec_failure_is_one_line(tmp_path):
+    done = bootstrap("run", "--resource-config", RC, "--node", "compute-gpu-1", "--log-dir", str(tmp_path / "log"),
+                     "--playbook", str(FIXTURES / "converge_argspec.yml"), cwd=tmp_path)
+    assert done.returncode == 1, done.stdout + done.stderr
+    failed = [line for line in done.stdout.splitlines() if line.startswith("FAILED: ")]
+    assert len(failed) == 1
+    assert failed[0].startswith("FAILED: role fixture_spec, task argument spec: argument 'fixture_spec_count' ")
+    assert failed[0].endswith("; fix the variable in group_vars or -e (see roles/fixture_spec/README.md)")
 
 
 def test_inventory_without_the_plugin_enabled(tmp_path):

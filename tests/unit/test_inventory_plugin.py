@@ -79,7 +79,7 @@ def test_example_group_vars(load, rc, pp):
         "hyperpod_config_mode": "legacy",
         "hyperpod_controller_ips": ["10.89.50.11"],
         "hyperpod_login_ips": ["10.89.50.12"],
-        "hyperpod_partitions": {"gpu": ["ip-10-89-50-21"], "cpu": ["ip-10-89-50-22"]},
+        "hyperpod_partitions": {"gpu": ["compute-gpu"], "cpu": ["compute-cpu"]},
         "hyperpod_fsx_dns_name": "",
         "hyperpod_fsx_mountname": "",
         "hyperpod_fsx_openzfs_dns_name": "",
@@ -88,7 +88,8 @@ def test_example_group_vars(load, rc, pp):
 
 
 def test_legacy_storage_and_multi_head_settings_pass_through(load, rc, pp):
-    slurm = {"slurm_database_endpoint": "db.example", "slurm_shared_directory": "/fsx"}
+    slurm = {"slurm_database_endpoint": "db.example", "slurm_shared_directory": "/fsx",
+             "slurm_database_secret_arn": "arn:aws:secretsmanager:us-west-2:111122223333:secret:db-AbCdEf"}
     pp.update(fsx_dns_name="fs-0123456789abcdef0.fsx.us-west-2.amazonaws.com", fsx_mountname="abcdefgh",
               fsx_openzfs_dns_name="fs-0fedcba987654321.fsx.us-west-2.amazonaws.com", slurm_configurations=slurm)
     gv = load(rc, pp).group_vars()
@@ -105,7 +106,8 @@ def test_instances_null_or_missing_is_an_empty_group(load, rc, pp):
     assert list(cluster.hosts) == ["controller-machine-1", "compute-gpu-1"]
     assert cluster.groups()["slurm_login"] == []
     assert cluster.groups()["instance_group_compute_cpu"] == []
-    assert cluster.group_vars()["hyperpod_partitions"] == {"gpu": ["ip-10-89-50-21"], "cpu": []}
+    assert cluster.groups()["partition_cpu"] == []
+    assert cluster.group_vars()["hyperpod_partitions"] == {"gpu": ["compute-gpu"], "cpu": ["compute-cpu"]}
     assert cluster.group_vars()["hyperpod_login_ips"] == []
 
 
@@ -124,13 +126,15 @@ def test_empty_login_group_means_none(load, rc, pp):
     pp["worker_groups"].append({"instance_group_name": "login-group", "partition_name": "cpu"})
     cluster = load(rc, pp)
     assert cluster.groups()["slurm_login"] == []
-    assert cluster.group_vars()["hyperpod_partitions"]["cpu"] == ["ip-10-89-50-12", "ip-10-89-50-22"]
+    assert cluster.groups()["partition_cpu"] == ["login-group-1", "compute-cpu-1"]
+    assert cluster.group_vars()["hyperpod_partitions"]["cpu"] == ["compute-cpu", "login-group"]
+    assert cluster.host_vars("login-group-1")["slurm_nodename"] == "ip-10-89-50-12"
 
 
 def test_groups_sharing_a_partition(load, rc, pp):
     pp["worker_groups"][1]["partition_name"] = "gpu"
     cluster = load(rc, pp)
-    assert cluster.group_vars()["hyperpod_partitions"] == {"gpu": ["ip-10-89-50-21", "ip-10-89-50-22"]}
+    assert cluster.group_vars()["hyperpod_partitions"] == {"gpu": ["compute-gpu", "compute-cpu"]}
     assert cluster.groups()["partition_gpu"] == ["compute-gpu-1", "compute-cpu-1"]
 
 
@@ -160,7 +164,8 @@ def test_api_mode_from_slurm_config(load, api_rc):
     assert cluster.groups()["slurm_login"] == ["login-group-1"]
     gv = cluster.group_vars()
     assert gv["hyperpod_config_mode"] == "api"
-    assert gv["hyperpod_partitions"] == {"gpu": ["compute-gpu-1"], "cpu": ["compute-cpu-1"]}
+    assert gv["hyperpod_partitions"] == {"gpu": ["compute-gpu"], "cpu": ["compute-cpu"]}
+    assert cluster.groups()["partition_gpu"] == ["compute-gpu-1"]
     assert gv["hyperpod_fsx_dns_name"] == "" and gv["hyperpod_slurm_configurations"] == {}
 
 
@@ -170,7 +175,7 @@ def test_api_mode_from_node_roles(load, rc, pp):
     assert cluster.mode == "api"
     assert cluster.groups()["slurm_compute"] == ["compute-gpu-1", "compute-cpu-1"]
     assert cluster.host_vars("controller-machine-1")["slurm_nodename"] == "controller-machine-1"
-    assert cluster.group_vars()["hyperpod_partitions"] == {"gpu": ["compute-gpu-1"], "cpu": ["compute-cpu-1"]}
+    assert cluster.group_vars()["hyperpod_partitions"] == {"gpu": ["compute-gpu"], "cpu": ["compute-cpu"]}
 
 
 def test_api_mode_ignores_slurm_config_of_empty_groups_only_when_complete(load, api_rc, pp):
@@ -178,7 +183,8 @@ def test_api_mode_ignores_slurm_config_of_empty_groups_only_when_complete(load, 
     api_rc["InstanceGroups"].append({"Name": "spare", "InstanceType": "ml.c5.xlarge", "Instances": None})
     group(api_rc, "compute-cpu")["Instances"] = []
     cluster = load(api_rc)
-    assert cluster.group_vars()["hyperpod_partitions"] == {"gpu": ["compute-gpu-1"], "cpu": []}
+    assert cluster.groups()["partition_cpu"] == []
+    assert cluster.group_vars()["hyperpod_partitions"] == {"gpu": ["compute-gpu"], "cpu": ["compute-cpu"]}
 
 
 # ---- find_self ----------------------------------------------------------------------------------
@@ -213,7 +219,8 @@ def test_malformed_json(error, pp):
 
 def test_malformed_json_in_provisioning_parameters(error, rc):
     assert error(rc, '{"version": "1.0.0"') == (
-        "{pp}: invalid JSON at line 1 column 20: Expecting ',' delimiter; fix the syntax there")
+        "{pp}: invalid JSON at line 1 column 20: Expecting ',' delimiter (the file ends there: is it cut short?); "
+        "fix the syntax there")
 
 
 def test_top_level_not_an_object(error, pp):

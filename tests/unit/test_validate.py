@@ -80,11 +80,11 @@ def test_every_problem_exit_1_and_json(tmp_path):
     bundle = make_bundle(tmp_path, case / "bundle")
     result = bootstrap("validate", "--create-cluster", "create_cluster.json", "--bundle", str(bundle), cwd=case)
     assert result.returncode == 1
-    assert result.stdout.splitlines()[-1] == "create_cluster.json: 8 errors, 0 warnings"
+    assert result.stdout.splitlines()[-1] == "create_cluster.json: 7 errors, 0 warnings"
     result = bootstrap("validate", "--create-cluster", "create_cluster.json", "--bundle", str(bundle), "--json",
                        cwd=case)
     problems = json.loads(result.stdout)
-    assert result.returncode == 1 and len(problems) == 8
+    assert result.returncode == 1 and len(problems) == 7
     assert problems[0] == {
         "severity": "error", "file": f"{bundle}/provisioning_parameters.json", "field": "workload_manager",
         "problem": "'kubernetes' is not supported", "fix": 'set "workload_manager": "slurm"',

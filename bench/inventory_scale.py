@@ -1,0 +1,197 @@
+#!/usr/bin/env python3
+"""Inventory scale: wall time and peak memory of the hyperpod inventory plugin and of rendering
+slurm.conf (standalone mode) for generated legacy-mode clusters; prints markdown tables.
+
+  .venv/bin/python bench/inventory_scale.py [--sizes 10,1000,10000] [--keep DIR] [--ansible-bin DIR]
+
+--ansible-bin runs the steps with another venv's Python and Ansible (say one with ansible-core 2.17,
+the newest for HyperPod's Python 3.10).
+
+Each step runs in a fresh process, so that its peak RSS (getrusage maxrss) is its own:
+  load_cluster            the plugin's validation and cluster model, in-process (what bootstrap.py checks)
+  bootstrap.py inventory  load_cluster, then Ansible's inventory through the plugin, every host's vars
+  ansible-inventory       ansible-inventory --list with the plugin's config file
+  render slurm.conf       ansible-playbook rendering the role's template on the controller
+"""
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+BIN = Path(os.environ.get("BENCH_ANSIBLE_BIN") or Path(sys.executable).parent)
+# (instance group, instance type, vCPUs, memory MB, share of the compute nodes); one controller
+# and one login node, the rest split across three partitions.
+GROUPS = [("compute-gpu", "ml.p5.48xlarge", 192, 2048000, 0.25),
+          ("compute-cpu", "ml.c5.18xlarge", 72, 144000, 0.5),
+          ("compute-mem", "ml.r5.24xlarge", 96, 768000, 0.25)]
+ENV = {"ANSIBLE_CONFIG": str(REPO / "ansible.cfg"), "PATH": f"{BIN}:/usr/bin:/bin", "ANSIBLE_NOCOLOR": "1",
+       "ANSIBLE_CACHE_PLUGIN": "jsonfile"}
+
+
+def collections_path(folder):
+    """A collections path in which this checkout is hyperpod.slurm (the roles name their filters so)."""
+    link = Path(folder, "collections", "ansible_collections", "hyperpod", "slurm")
+    if not link.is_symlink():
+        link.parent.mkdir(parents=True, exist_ok=True)
+        link.symlink_to(REPO, target_is_directory=True)
+    return link.parents[1]
+
+
+def instance(group, n, index):
+    """Addresses counted up from 10.1.0.10 in a /16 (legacy Slurm names are ip-10-1-X-Y)."""
+    host = 10 + index
+    return {"InstanceName": f"{group}-{n}", "InstanceId": f"i-{index:017x}",
+            "CustomerIpAddress": f"10.1.{host // 256}.{host % 256}",
+            "AgentIpAddress": f"172.16.{host // 256}.{host % 256}"}
+
+
+def generate(nodes, folder):
+    """resource_config.json, provisioning_parameters.json, the plugin's config and a fact cache."""
+    compute = nodes - 2
+    counts = [int(compute * share) for *_, share in GROUPS]
+    counts[1] += compute - sum(counts)
+    layout = [("controller-machine", "ml.c5.xlarge", 4, 8000, 1), ("login-group", "ml.m5.xlarge", 4, 16000, 1)]
+    layout += [(g, t, cpus, mem, count) for (g, t, cpus, mem, _), count in zip(GROUPS, counts)]
+    # Node hardware in Ansible's own fact cache, written by its cache plugin (the format is its own).
+    from ansible.plugins.loader import cache_loader, init_plugin_loader
+    init_plugin_loader()
+    facts = cache_loader.get("ansible.builtin.jsonfile", _uri=str(folder / "facts"))
+    groups, index = [], 0
+    for name, itype, cpus, mem, count in layout:
+        members = [instance(name, n + 1, index + n) for n in range(count)]
+        index += count
+        groups.append({"Name": name, "InstanceType": itype, "Instances": members})
+        for m in members:
+            facts.set(m["InstanceName"], {"processor_vcpus": cpus, "memtotal_mb": mem})
+    (folder / "resource_config.json").write_text(json.dumps({"ClusterConfig": {
+        "ClusterName": "bench", "ClusterArn": "arn:aws:sagemaker:us-west-2:111122223333:cluster/bench"},
+        "InstanceGroups": groups}))
+    (folder / "provisioning_parameters.json").write_text(json.dumps({
+        "version": "1.0.0", "workload_manager": "slurm", "controller_group": "controller-machine",
+        "login_group": "login-group",
+        "worker_groups": [{"instance_group_name": g, "partition_name": g.split("-")[1]} for g, *_ in GROUPS]}))
+    (folder / "cluster.hyperpod.yml").write_text(
+        "plugin: hyperpod\nresource_config: resource_config.json\nprovisioning_parameters: provisioning_parameters.json\n")
+
+
+STEPS = {
+    "bootstrap.py inventory": lambda d: [str(BIN / "python"), str(REPO / "bootstrap.py"), "inventory", "--resource-config",
+                                         str(d / "resource_config.json"), "--provisioning-parameters",
+                                         str(d / "provisioning_parameters.json")],
+    "ansible-inventory --list": lambda d: [str(BIN / "ansible-inventory"), "-i", str(d / "cluster.hyperpod.yml"),
+                                           "--list"],
+    "render slurm.conf": lambda d: [str(BIN / "ansible-playbook"), "-i", str(d / "cluster.hyperpod.yml"),
+                                    str(REPO / "bench" / "render_slurm_conf.yml"), "-e", f"out={d / 'slurm.conf'}",
+                                    "-e", "ansible_connection=local",
+                                    "-e", "ansible_python_interpreter={{ ansible_playbook_python }}"],
+}
+
+
+def measure_one(step, folder):
+    """In a fresh process: run one step, print {"seconds", "peak_mb"}."""
+    folder = Path(folder)
+    if step == "load_cluster":
+        sys.path.insert(0, str(REPO / "plugins" / "inventory"))
+        import hyperpod  # its import (Ansible's, for the plugin class) is not what is measured
+        started = time.perf_counter()
+        hyperpod.load_cluster(folder / "resource_config.json", folder / "provisioning_parameters.json")
+        who = resource.RUSAGE_SELF
+    else:
+        started = time.perf_counter()
+        env = dict(ENV, ANSIBLE_CACHE_PLUGIN_CONNECTION=str(folder / "facts"),
+                   ANSIBLE_COLLECTIONS_PATH=str(collections_path(folder)))
+        done = subprocess.run(STEPS[step](folder), cwd=folder, env=env, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.PIPE, text=True, check=False)
+        if done.returncode:
+            sys.exit(f"{step} failed: {done.stderr[-2000:]}")
+        who = resource.RUSAGE_CHILDREN
+    seconds = time.perf_counter() - started
+    print(json.dumps({"seconds": seconds, "peak_mb": resource.getrusage(who).ru_maxrss / 1024}))
+
+
+def child(*args):
+    """This script again, in a fresh process of the chosen venv's Python."""
+    return subprocess.run([str(BIN / "python"), __file__, *args], capture_output=True, text=True,
+                          env=dict(os.environ, BENCH_ANSIBLE_BIN=str(BIN)), check=True).stdout
+
+
+def measure(step, folder):
+    return json.loads(child("--one", step, str(folder)))
+
+
+def scattered(nodes, prefix_bits=18, seed=1):
+    """The longest hostlist of legacy names (ip-a-b-c-d) when the addresses are scattered over a
+    subnet, as EC2 hands them out, rather than consecutive as generated above."""
+    import importlib.util
+    import random
+    spec = importlib.util.spec_from_file_location(
+        "hostlist", REPO / "plugins" / "filter" / "hostlist.py")
+    hostlist = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(hostlist)
+    picks = random.Random(seed).sample(range(1, 2 ** (32 - prefix_bits) - 1), nodes)
+    return len(hostlist.hostlist_compress([f"ip-10-1-{i >> 8}-{i & 255}" for i in picks]))
+
+
+def conf_shape(path):
+    lines = path.read_text().splitlines()
+    def longest(prefix):
+        return max((len(line) for line in lines if line.startswith(prefix)), default=0)
+    default = next(line for line in lines if line.startswith("PartitionName=") and " Default=YES" in line)
+    return {"lines": len(lines), "node_lines": sum(line.startswith("NodeName=") for line in lines),
+            "nodename": longest("NodeName="), "partitionname": longest("PartitionName="),
+            "compute_hostlist": len(default.split(" Nodes=")[1].split()[0])}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", default="10,1000,10000")
+    parser.add_argument("--keep", help="generate into this folder and keep it (default: a temporary one)")
+    parser.add_argument("--ansible-bin", help="a venv's bin folder to run the steps with (default: this one)")
+    parser.add_argument("--one", nargs=2, metavar=("STEP", "DIR"), help=argparse.SUPPRESS)
+    parser.add_argument("--generate", nargs=2, metavar=("NODES", "DIR"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.one:
+        return measure_one(*args.one)
+    if args.generate:
+        return generate(int(args.generate[0]), Path(args.generate[1]))
+    global BIN
+    BIN = Path(args.ansible_bin or BIN).absolute()
+    core = subprocess.run([str(BIN / "python"), "-c", "from ansible.release import __version__; print(__version__)"],
+                          capture_output=True, text=True, check=True).stdout.strip()
+
+    root = Path(args.keep or tempfile.mkdtemp(prefix="inventory-scale-"))
+    timings, shapes, hostlists = [], [], []
+    for nodes in (int(s) for s in args.sizes.split(",")):
+        folder = root / f"n{nodes}"
+        folder.mkdir(parents=True)
+        child("--generate", str(nodes), str(folder))  # the fact cache's format is the venv's Ansible's
+        for step in ["load_cluster", *STEPS]:
+            r = measure(step, folder)
+            timings.append(f"| {nodes:,} | {step} | {r['seconds']:.2f} | {r['peak_mb']:.0f} |")
+            print(f"  {nodes} nodes, {step}: {r['seconds']:.2f} s", file=sys.stderr, flush=True)
+        s = conf_shape(folder / "slurm.conf")
+        shapes.append(f"| {nodes:,} | {s['lines']} | {s['node_lines']} | {s['nodename']} | {s['partitionname']} |")
+        hostlists.append(f"| {nodes - 2:,} | {s['compute_hostlist']} | {scattered(nodes - 2)} |")
+
+    print(f"ansible-core {core}\n\n| nodes | step | wall s | peak RSS MB |\n| ---: | --- | ---: | ---: |")
+    print("\n".join(timings))
+    print("\n| nodes | slurm.conf lines | NodeName lines | longest NodeName line | longest PartitionName line |")
+    print("| ---: | ---: | ---: | ---: | ---: |")
+    print("\n".join(shapes))
+    print("\n| compute nodes | their hostlist (dev partition), consecutive addresses | scattered over a /18 |")
+    print("| ---: | ---: | ---: |")
+    print("\n".join(hostlists))
+    if not args.keep:
+        shutil.rmtree(root)
+
+
+if __name__ == "__main__":
+    main()
