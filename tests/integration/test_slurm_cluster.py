@@ -73,8 +73,8 @@ def test_batch_job_from_login_completes(login, slurm_bin):
 def test_sacct_on_login_lists_a_completed_job(login, slurm_bin):
     submitted = run(login, "timeout 180 %s/sbatch --parsable --wait --nodes=1 --wrap 'hostname'" % slurm_bin)
     job_id = submitted.strip().split(";")[0]
-    # slurmctld sends job records to slurmdbd asynchronously: give it a moment.
-    command = ("for i in $(seq 30); do s=$(%s/sacct -n -P -X -j %s -o State); "
+    # slurmctld sends job records to slurmdbd asynchronously: seconds, longer on a loaded machine.
+    command = ("for i in $(seq 90); do s=$(%s/sacct -n -P -X -j %s -o State); "
                "[ \"$s\" = COMPLETED ] && break; sleep 1; done; echo \"$s\"") % (slurm_bin, job_id)
     assert run(login, command).strip() == "COMPLETED"
 
