@@ -42,6 +42,14 @@ def test_compute_and_login_run_configless_daemons(computes, login):
         assert not login.service("slurmd").is_running
 
 
+def test_configless_nodes_hold_the_controllers_configuration(computes, login, slurm_bin):
+    """Their cached copy matches slurmctld's (HASH_VAL), also after a run changed the controller's
+    configuration: a restart alone sends nothing, and a sackd not running as SlurmUser rejects pushes."""
+    for node in computes + [login]:
+        line = [l for l in run(node, "%s/scontrol show config" % slurm_bin).splitlines() if l.startswith("HASH_VAL")]
+        assert line and line[0].split("=", 1)[1].strip() == "Match", (node.backend.hostname, line)
+
+
 def test_every_compute_node_is_idle_in_a_partition(login, computes, slurm_bin):
     hostnames = {run(node, "hostname -s").strip() for node in computes}
     # By host name (%n): API-driven clusters name Slurm nodes after the instance, not the host.
