@@ -34,6 +34,9 @@ import tempfile
 import time
 from pathlib import Path
 
+if __name__ == "__main__":
+    sys.modules.setdefault("bootstrap", sys.modules[__name__])  # workstation/ imports it: one copy
+
 BUNDLE = Path(__file__).resolve().parent
 # HyperPod runs the bundle from a copy under /tmp/sagemaker-lifecycle-*, from any cwd: every path
 # is taken relative to this file, and the bundle's ansible.cfg must win over any other.
@@ -44,7 +47,10 @@ TASK_LINE_WIDTH = 64
 
 
 def load_plugin_module():
-    """The inventory plugin file also holds the validation code; load it by path, not by name."""
+    """The inventory plugin file also holds the validation code; load it by path, not by name,
+    once per process (its ConfigError must be one class for everyone who catches it)."""
+    if "hyperpod_inventory" in sys.modules:
+        return sys.modules["hyperpod_inventory"]
     path = BUNDLE / "plugins" / "inventory" / "hyperpod.py"
     spec = importlib.util.spec_from_file_location("hyperpod_inventory", path)
     module = importlib.util.module_from_spec(spec)
@@ -222,39 +228,46 @@ def yaml_problem(error):
     return one_line(error)
 
 
+def load_settings(source, read):
+    """(source, variables) from read(), which parses one file or -e value as Ansible does."""
+    from ansible.errors import AnsibleError
+    try:
+        data = read()
+    except AnsibleError as e:
+        raise hp.ConfigError(source, None, yaml_problem(e), "fix the syntax there") from None
+    if data is None:
+        return source, {}
+    if not isinstance(data, dict):
+        kind = "a list" if isinstance(data, list) else "a single value"
+        raise hp.ConfigError(source, None, f"holds {kind}, not variables", "write name: value lines (a YAML mapping)")
+    return source, data
+
+
+def settings_files(bundle=BUNDLE):
+    """The bundle's group_vars and host_vars files, as Ansible finds them: .yml, .yaml, .json or no
+    extension, not hidden."""
+    for folder in ("group_vars", "host_vars"):
+        for path in sorted((Path(bundle) / "inventory" / folder).rglob("*")):
+            if path.is_file() and not path.name.startswith(".") and path.suffix in ("", ".yml", ".yaml", ".json"):
+                yield path
+
+
 def settings_sources(extra_vars):
     """(where, variables) for each group_vars/host_vars file of the bundle and each -e, read as
     ansible-playbook reads them."""
-    from ansible.errors import AnsibleError
     from ansible.parsing.dataloader import DataLoader
     from ansible.parsing.splitter import parse_kv
 
     loader = DataLoader()
-
-    def load(source, read):
-        try:
-            data = read()
-        except AnsibleError as e:
-            raise hp.ConfigError(source, None, yaml_problem(e), "fix the syntax there") from None
-        if data is None:
-            return source, {}
-        if not isinstance(data, dict):
-            kind = "a list" if isinstance(data, list) else "a single value"
-            raise hp.ConfigError(source, None, f"holds {kind}, not variables", "write name: value lines (a YAML mapping)")
-        return source, data
-
-    for folder in ("group_vars", "host_vars"):
-        for path in sorted((BUNDLE / "inventory" / folder).rglob("*")):
-            # The files Ansible reads there: .yml, .yaml, .json or no extension, not hidden.
-            if path.is_file() and not path.name.startswith(".") and path.suffix in ("", ".yml", ".yaml", ".json"):
-                yield load(path, lambda path=path: loader.load_from_file(str(path)))
+    for path in settings_files():
+        yield load_settings(path, lambda path=path: loader.load_from_file(str(path)))
     for opt in extra_vars:
         if opt.startswith("@"):
             if not os.path.isfile(opt[1:]):
                 raise hp.ConfigError(f"bootstrap.py -e {opt}", None, "no such file", "check the path after @")
-            yield load(opt[1:], lambda opt=opt: loader.load_from_file(opt[1:]))
+            yield load_settings(opt[1:], lambda opt=opt: loader.load_from_file(opt[1:]))
         elif opt.startswith(("{", "[")):
-            source, data = load(f"bootstrap.py -e {opt}", lambda opt=opt: loader.load(opt))
+            source, data = load_settings(f"bootstrap.py -e {opt}", lambda opt=opt: loader.load(opt))
             yield "bootstrap.py -e", data
         elif opt:
             data = parse_kv(opt)

@@ -1,25 +1,7 @@
 """The problems validate finds: errors and warnings, each naming a file, a field and a fix (the
 inventory plugin's ConfigError, whose checks validate reuses)."""
 
-import importlib.util
-import sys
-from pathlib import Path
-
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def _load_plugin():
-    """The inventory plugin holds the input checks; loaded by path, as bootstrap.py does."""
-    module = sys.modules.get("hyperpod_inventory")
-    if module is None:
-        spec = importlib.util.spec_from_file_location("hyperpod_inventory", ROOT / "plugins" / "inventory" / "hyperpod.py")
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[spec.name] = module
-        spec.loader.exec_module(module)
-    return module
-
-
-hp = _load_plugin()
+from bootstrap import hp  # the plugin as bootstrap.py loads it: one ConfigError class
 
 
 class ConfigWarning(hp.ConfigError):

@@ -3,7 +3,7 @@ exists, every problem listed, each naming the file, the field and a fix; exit 1 
 
 The checks live beside this file: request_model.py (the API's own model), request_checks.py
 (LifeCycleConfig, FSx, orchestration), slurm_roles.py (node types and partitions, with the
-inventory plugin's checks), role_variables.py (group_vars against the roles' argument specs),
+inventory plugin's checks), role_variables.py (group_vars and host_vars: the check every node runs first),
 aws_checks.py (--aws: subnets, security groups, FSx in the account).
 """
 

@@ -1,7 +1,6 @@
-"""Shared fixtures: the plugin module loaded by path (as bootstrap.py does) and input files."""
+"""Shared fixtures: the plugin module as bootstrap.py loads it, and input files."""
 
 import copy
-import importlib.util
 import json
 import sys
 from pathlib import Path
@@ -13,15 +12,10 @@ EXAMPLES = REPO / "examples"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 
-def _load_plugin():
-    spec = importlib.util.spec_from_file_location("hyperpod_under_test", REPO / "plugins" / "inventory" / "hyperpod.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+sys.path.insert(0, str(REPO))
+import bootstrap  # noqa: E402 - the checkout's root on the path first
 
-
-_HP = _load_plugin()
+_HP = bootstrap.hp
 _EXAMPLE = {
     "rc": json.loads((EXAMPLES / "resource_config.json").read_text()),
     "pp": json.loads((EXAMPLES / "provisioning_parameters.json").read_text()),
