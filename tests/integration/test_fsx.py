@@ -92,3 +92,11 @@ def test_the_default_users_home_moved_to_fsx_with_every_nodes_files(all_nodes, f
     assert notes.content_string == "written on the image\n" and notes.user == "ubuntu" and notes.mode == 0o600
     names = home.check_output("ls /fsx/ubuntu").split()
     assert sum(name.startswith("from-") for name in names) == len(all_nodes), names
+
+
+def test_shared_users_are_associated_in_accounting(controller, slurm_bin):
+    users = users_file(controller)
+    if not users:
+        pytest.skip("the bundle ships no shared_users.txt")
+    out = controller.check_output("%s/sacctmgr --noheader --parsable2 show associations format=user" % slurm_bin)
+    assert {name for name, _, _ in users} <= set(out.split())
