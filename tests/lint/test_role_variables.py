@@ -10,7 +10,7 @@ import yaml
 from role_variables import ROLES, ROOT, Roles, argument_specs, defaults, is_templated, owner
 
 # Names Ansible itself provides.
-ANSIBLE_NAMES = {"ansible_facts", "groups", "hostvars", "inventory_hostname", "item", "lookup", "query", "omit",
+ANSIBLE_NAMES = {"ansible_facts", "role_path", "groups", "hostvars", "inventory_hostname", "item", "lookup", "query", "omit",
                  "loop", "ansible_check_mode", "playbook_dir", "range", "dict",
                  "namespace"}
 # Inventory variables the roles read when present: set by the hyperpod inventory plugin
