@@ -101,13 +101,13 @@ def resolve_inputs(args):
     """Load and validate the inputs; raise hp.ConfigError."""
     pp = args.provisioning_parameters or None  # '' on the command line means: none
     roles = args.node_roles or None
-    cluster = hp.load_cluster(args.resource_config, pp, roles)
+    cluster = hp.load_cluster(args.resource_config, pp, roles, args.shared_users or None)
     return cluster, pp, roles
 
 
 # ---- the inventory file that points the plugin at the inputs ------------------------------------
 
-def write_inventory_config(directory, resource_config, provisioning_parameters, node_roles):
+def write_inventory_config(directory, resource_config, provisioning_parameters, node_roles, shared_users=None):
     """Write <directory>/cluster.hyperpod.yml and link the bundle's group_vars/host_vars beside
     it: Ansible reads those from the directory of the inventory source."""
     directory = Path(directory)
@@ -117,6 +117,8 @@ def write_inventory_config(directory, resource_config, provisioning_parameters, 
         lines.append(f"provisioning_parameters: {json.dumps(os.path.abspath(provisioning_parameters))}")
     if node_roles:
         lines.append(f"node_roles: {json.dumps(os.path.abspath(node_roles))}")
+    if shared_users:
+        lines.append(f"shared_users: {json.dumps(os.path.abspath(shared_users))}")
     path = directory / "cluster.hyperpod.yml"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     for name in ("group_vars", "host_vars"):
@@ -423,7 +425,8 @@ def cmd_inventory(args):
     try:
         cluster, pp, roles = resolve_inputs(args)
         with tempfile.TemporaryDirectory(prefix="hyperpod-inventory-") as tmp:
-            data = ansible_inventory_list(write_inventory_config(tmp, args.resource_config, pp, roles))
+            data = ansible_inventory_list(write_inventory_config(tmp, args.resource_config, pp, roles,
+                                                                   args.shared_users))
         if cluster.hosts and not data["_meta"]["hostvars"]:  # Ansible only warns when no plugin took the file
             raise hp.ConfigError(BUNDLE / "ansible.cfg", "[inventory] enable_plugins",
                                  "Ansible did not use the hyperpod inventory plugin",
@@ -480,7 +483,8 @@ def runner_env(args, pp, roles, collections):
     # The same inputs for inventory files that name no paths (plugin: hyperpod, nothing else).
     # Unset, not empty, when absent: Ansible reads an empty path option as the current directory.
     for name, value in (("SAGEMAKER_RESOURCE_CONFIG_PATH", args.resource_config),
-                        ("HYPERPOD_PROVISIONING_PARAMETERS", pp), ("HYPERPOD_NODE_ROLES", roles)):
+                        ("HYPERPOD_PROVISIONING_PARAMETERS", pp), ("HYPERPOD_NODE_ROLES", roles),
+                        ("HYPERPOD_SHARED_USERS", args.shared_users)):
         os.environ.pop(name, None)  # ansible-runner starts from a copy of os.environ
         if value:
             env[name] = os.path.abspath(value)
@@ -499,7 +503,7 @@ def converge(args, cluster, node, pp, roles, playbook, log_dir, started):
     # ansible-runner prefers env/cmdline and env/envvars files over its arguments: a file left by
     # an older runner or a hand-made one would turn this run into that one (a --check, say).
     shutil.rmtree(private / "env", ignore_errors=True)
-    inventory = write_inventory_config(private / "inventory", args.resource_config, pp, roles)
+    inventory = write_inventory_config(private / "inventory", args.resource_config, pp, roles, args.shared_users)
     collections = link_bundle_as_collection(private / "collections")
     print(f"bootstrap: node {node} ({cluster.hosts[node].node_type}), cluster {cluster.name}, {cluster.mode} mode, "
           f"playbook {playbook}{', check mode' if args.check else ''}; ansible-core {ansible_version}, "
@@ -562,6 +566,9 @@ def parse_args(argv):
                         help="legacy mode role file (default: the one beside bootstrap.py, if any; '' for none)")
     inputs.add_argument("--node-roles", default=str(beside[1]) if beside[1].is_file() else None,
                         help="API-driven mode role file (default: node_roles.json beside bootstrap.py, if any)")
+    users = BUNDLE / "shared_users.txt"
+    inputs.add_argument("--shared-users", default=str(users) if users.is_file() else None,
+                        help="users file, lines name,uid[,home] (default: shared_users.txt beside bootstrap.py, if any)")
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)

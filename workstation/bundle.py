@@ -24,8 +24,9 @@ ROOT = Path(__file__).resolve().parent.parent
 # (bootstrap.py bundle --list).
 BUNDLE_PATHS = ("on_create.sh", "bootstrap.py", "ansible.cfg", "inventory", "plugins", "playbooks",
                 "roles")
-# The role file of the mode the cluster uses (legacy, API-driven): shipped when present.
-ROLE_FILES = ("provisioning_parameters.json", "node_roles.json")
+# The role file of the mode the cluster uses (legacy, API-driven), and the users file (roles/fsx):
+# shipped when present.
+ROLE_FILES = ("provisioning_parameters.json", "node_roles.json", "shared_users.txt")
 # Test and development leftovers that may sit inside the folders above.
 SKIP_DIRS = {"__pycache__", ".pytest_cache", "tests", "molecule", ".git"}
 SKIP_SUFFIXES = (".pyc", ".pyo", ".retry", ".swp", "~")

@@ -38,6 +38,7 @@ class Bundle:
             self.files, self._short_hash = set(bundle_files.source_files(self.root)), None
         self.pp = self._role_file("provisioning_parameters.json")
         self.node_roles = self._role_file("node_roles.json")
+        self.shared_users = self._role_file("shared_users.txt")
 
     def _role_file(self, name):
         return str(self.root / name) if name in self.files else None
@@ -76,6 +77,11 @@ def validate(create_cluster, provisioning_parameters=None, bundle_dir=ROOT, aws=
     request_checks.check_storage_configs(request, pp_storage, problems)
     request_checks.check_orchestration(request, problems)
     role_variables.check(bundle.root, problems.error, problems.warning)
+    if bundle.shared_users:  # every bad line, as each node would refuse the first
+        users_problems = []
+        hp.read_shared_users(bundle.shared_users, users_problems)
+        for problem in users_problems:
+            problems.add(problem)
     if aws:
         from workstation import aws_checks  # boto3 clients only when asked for
         aws_checks.check(request, pp, pp_storage, problems)

@@ -50,6 +50,13 @@ options:
     type: str
     env:
       - name: HYPERPOD_NODE_ROLES
+  shared_users:
+    description:
+      - Path of the users file (C(shared_users.txt), lines C(name,uid[,home])). Its users become the
+        variable C(hyperpod_shared_users), a list of C({name, uid, home}) (home empty when not given).
+    type: str
+    env:
+      - name: HYPERPOD_SHARED_USERS
 """
 
 EXAMPLES = r"""
@@ -115,6 +122,7 @@ class Cluster:
     fsx_mountname: str = ""
     fsx_openzfs_dns_name: str = ""
     slurm_configurations: dict = field(default_factory=dict)
+    shared_users: list = field(default_factory=list)  # [{name, uid, home}] from the users file
 
     def groups(self):
         """Ansible group name -> host names, every group present even when empty."""
@@ -142,6 +150,7 @@ class Cluster:
             "hyperpod_fsx_mountname": self.fsx_mountname,
             "hyperpod_fsx_openzfs_dns_name": self.fsx_openzfs_dns_name,
             "hyperpod_slurm_configurations": dict(self.slurm_configurations),
+            "hyperpod_shared_users": [dict(u) for u in self.shared_users],
         }
 
     def host_vars(self, name):
@@ -545,7 +554,73 @@ def _slurm_configurations(path, pp):
     return sc
 
 
-def load_cluster(resource_config_path, provisioning_parameters_path=None, node_roles_path=None):
+# ---- shared_users.txt ---------------------------------------------------------------------------
+# One user per line, "name,uid[,home]", as HyperPod's reference scripts read it. Every node creates
+# these users with these UIDs (and a group of the same name and number), so a bad line must stop
+# every node before any of them changes: checked here, with the line number.
+
+USER_NAME_RE = re.compile(r"^[a-z_][a-z0-9_-]{0,31}$")
+# Below 1000: system accounts; 65534: nobody; above 60000: Debian's and Ubuntu's reserved ranges.
+USER_UID_MIN, USER_UID_MAX = 1000, 60000
+RESERVED_USERS = {"root", "nobody", "slurm", "munge", "mysql", "daemon", "bin", "sys"}
+USERS_FIX_FORMAT = "write one user per line as name,uid or name,uid,/home/path (e.g. alice,2001,/fsx/alice)"
+
+
+def read_shared_users(path, problems):
+    """[{name, uid, home}] from the users file; every bad line appended to problems."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+    except OSError as e:
+        problems.append(ConfigError(path, None, f"cannot read the file ({e.strerror})", "check the path and permissions"))
+        return []
+    except UnicodeDecodeError:
+        problems.append(ConfigError(path, None, "the file is not UTF-8 text", "save it as UTF-8 (or plain ASCII)"))
+        return []
+    users, names, uids = [], {}, {}
+    for number, raw in enumerate(text.lstrip("\ufeff").splitlines(), start=1):
+        line = raw.strip()  # also drops the \r of a file saved on Windows
+        if not line or line.startswith("#"):
+            continue
+        try:
+            user = _shared_user(path, number, line)
+        except ConfigError as e:
+            problems.append(e)
+            continue
+        for key, seen in (("name", names), ("uid", uids)):
+            if user[key] in seen:
+                problems.append(ConfigError(path, f"line {number}", f"{key} {user[key]} is also on line {seen[user[key]]}",
+                                            f"give every user its own {key}"))
+            seen.setdefault(user[key], number)
+        users.append(user)
+    return users
+
+
+def _shared_user(path, number, line):
+    where = f"line {number}"
+    fields = [f.strip() for f in line.split(",")]
+    if len(fields) not in (2, 3):
+        raise ConfigError(path, where, f"{line!r} has {len(fields)} field{'s' if len(fields) != 1 else ''}",
+                          USERS_FIX_FORMAT)
+    name, uid = fields[0], fields[1]
+    if not USER_NAME_RE.match(name):
+        raise ConfigError(path, where, f"{name!r} is not a valid user name",
+                          "use 1-32 lowercase letters, digits, '_' or '-', starting with a letter or '_'")
+    if name in RESERVED_USERS:
+        raise ConfigError(path, where, f"{name!r} is a system account", "choose another name")
+    if not uid.isdigit() or not USER_UID_MIN <= int(uid) <= USER_UID_MAX:
+        raise ConfigError(path, where, f"uid {uid!r} of {name!r} is not a number from {USER_UID_MIN} to {USER_UID_MAX}",
+                          "use a free UID in that range, the same the user has elsewhere (e.g. on FSx)")
+    home = fields[2] if len(fields) == 3 else ""
+    if home and (not home.startswith("/") or home.rstrip("/") in ("", "/home", "/fsx") or ".." in home.split("/")
+                 or re.search(r"[\s:]", home)):
+        raise ConfigError(path, where, f"home {home!r} of {name!r} is not an absolute path of its own",
+                          f"use an absolute folder for this user, like /fsx/{name}, or leave the field out")
+    return {"name": name, "uid": int(uid), "home": home.rstrip("/")}
+
+
+def load_cluster(resource_config_path, provisioning_parameters_path=None, node_roles_path=None,
+                 shared_users_path=None):
     """Read and validate every input; return a Cluster or raise the first ConfigError."""
     rc_path = str(resource_config_path)
     pp_path = str(provisioning_parameters_path) if provisioning_parameters_path else None
@@ -562,10 +637,11 @@ def load_cluster(resource_config_path, provisioning_parameters_path=None, node_r
     mode, roles, unassigned_fix = _roles(rc_path, groups, pp_path, pp, roles_path, problems)
     by_group = check_roles(roles, groups, rc_path, unassigned_fix, problems)
     storage = check_storage(pp_path, pp, problems) if pp_path else {}
+    users = read_shared_users(shared_users_path, problems) if shared_users_path else []
     if problems:
         raise problems[0]
 
-    cluster = Cluster(name=name, arn=arn, mode=mode, resource_config_path=rc_path, **storage)
+    cluster = Cluster(name=name, arn=arn, mode=mode, resource_config_path=rc_path, shared_users=users, **storage)
     # Partitions and their instance groups in the order the roles list them.
     for r in roles:
         if r.partition is not None:
@@ -631,7 +707,8 @@ if BaseInventoryPlugin is not None:
                 return os.path.join(base, os.path.expanduser(value)) if value else None
 
             try:
-                cluster = load_cluster(opt("resource_config"), opt("provisioning_parameters"), opt("node_roles"))
+                cluster = load_cluster(opt("resource_config"), opt("provisioning_parameters"), opt("node_roles"),
+                                       opt("shared_users"))
             except ConfigError as e:
                 raise AnsibleParserError(str(e)) from None
 

@@ -10,12 +10,14 @@ import yaml
 from role_variables import ROLES, ROOT, Roles, argument_specs, defaults, is_templated, owner
 
 # Names Ansible itself provides.
-ANSIBLE_NAMES = {"ansible_facts", "groups", "hostvars", "inventory_hostname", "item", "lookup", "query", "omit",
-                 "loop", "ansible_check_mode", "playbook_dir", "range", "dict"}
+ANSIBLE_NAMES = {"ansible_facts", "role_path", "groups", "hostvars", "inventory_hostname", "item", "lookup", "query", "omit",
+                 "loop", "ansible_check_mode", "playbook_dir", "range", "dict",
+                 "namespace"}
 # Inventory variables the roles read when present: set by the hyperpod inventory plugin
 # (plugins/inventory/hyperpod.py), unset on ordinary clusters (docs/ordinary-clusters.md).
 INVENTORY_INPUTS = {"hyperpod_cluster_name", "hyperpod_controller_ips", "hyperpod_slurm_configurations",
-                    "slurm_nodename"}
+                    "slurm_nodename", "hyperpod_config_mode", "hyperpod_fsx_dns_name", "hyperpod_fsx_mountname",
+                    "hyperpod_fsx_openzfs_dns_name", "hyperpod_shared_users"}
 
 
 @pytest.fixture(scope="module")

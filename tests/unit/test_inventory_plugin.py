@@ -84,6 +84,7 @@ def test_example_group_vars(load, rc, pp):
         "hyperpod_fsx_mountname": "",
         "hyperpod_fsx_openzfs_dns_name": "",
         "hyperpod_slurm_configurations": {},
+        "hyperpod_shared_users": [],
     }
 
 
@@ -463,3 +464,18 @@ def test_every_role_problem_is_collected(hp, rc, pp, write):
     hp.check_storage(pp_path, pp, problems)
     assert [p.field for p in problems] == ["controller_group", "worker_groups[0].partition_name",
                                            "InstanceGroups[0].Name", "fsx_dns_name"]
+
+
+def test_users_file(hp, rc, pp, write):
+    """Comments, blank lines and Windows line ends are fine; home is optional."""
+    users = write("shared_users.txt", "# name,uid[,home]\r\nalice,2001,/fsx/alice/\r\n\n bob , 2002 \n")
+    cluster = hp.load_cluster(write("rc.json", rc), write("pp.json", pp), None, users)
+    assert cluster.group_vars()["hyperpod_shared_users"] == [
+        {"name": "alice", "uid": 2001, "home": "/fsx/alice"}, {"name": "bob", "uid": 2002, "home": ""}]
+
+
+def test_users_file_problems_name_the_line(hp, rc, pp, write):
+    users = write("shared_users.txt", "alice,2001\nbob,2001\n")
+    with pytest.raises(hp.ConfigError) as e:
+        hp.load_cluster(write("rc.json", rc), write("pp.json", pp), None, users)
+    assert str(e.value) == f"{users}: line 2: uid 2001 is also on line 1; give every user its own uid"
