@@ -1,0 +1,193 @@
+"""The enroot_pyxis role's download and plugstack task files, run on this machine with connection
+local (no containers): a checksum mismatch fails with the URL and both sums, a server that fails
+twice is retried, a rerun asks for nothing; Pyxis goes into plugstack.conf exactly once, never next
+to a Pyxis line the node image already has, and scontrol reconfigure (a stand-in script) runs only
+on a change. The scenario `containers` runs the whole role on a cluster."""
+
+import hashlib
+import http.server
+import json
+import os
+import pathlib
+import subprocess
+import sys
+import threading
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+GOLDEN = ROOT / "tests" / "unit" / "golden" / "enroot_pyxis"
+PAYLOAD = b"stand-in artifact\n"
+SHA = hashlib.sha256(PAYLOAD).hexdigest()
+
+PLAYBOOK = """
+- hosts: localhost
+  connection: local
+  gather_facts: false
+  tasks:
+{tasks}
+"""
+FETCH = """    - ansible.builtin.include_role:
+        name: enroot_pyxis
+        tasks_from: fetch
+"""
+PLUGSTACK = """    - ansible.builtin.include_role:
+        name: enroot_pyxis
+        tasks_from: detect_pyxis
+    - ansible.builtin.include_role:
+        name: enroot_pyxis
+        tasks_from: plugstack
+"""
+
+
+class Server:
+    """A local HTTP server: /ok, and /flaky (503 twice, then the file); it records every request."""
+
+    def __init__(self):
+        requests = self.requests = []
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                requests.append(self.path)
+                if self.path.startswith("/flaky/") and requests.count(self.path) <= 2:
+                    self.send_response(503)
+                    self.end_headers()
+                    return
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(PAYLOAD)))
+                self.end_headers()
+                self.wfile.write(PAYLOAD)
+
+            def log_message(self, *args):
+                pass
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = "http://127.0.0.1:%d" % self.httpd.server_address[1]
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+
+@pytest.fixture
+def server():
+    s = Server()
+    yield s
+    s.httpd.shutdown()
+
+
+def play(tmp_path, collections, tasks, extra):
+    (tmp_path / "play.yml").write_text(PLAYBOOK.format(tasks=tasks))
+    env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_ROLES_PATH=str(ROOT / "roles"),
+               ANSIBLE_COLLECTIONS_PATH=str(collections), ANSIBLE_NOCOLOR="1")
+    extra = dict(extra, ansible_python_interpreter=sys.executable)
+    result = subprocess.run([str(pathlib.Path(sys.executable).parent / "ansible-playbook"), "-i", "localhost,",
+                             "play.yml", "-e", json.dumps(extra)], cwd=tmp_path, env=env, capture_output=True, text=True)
+    return result, " ".join(result.stdout.split())
+
+
+def fetch_vars(tmp_path, url, sha):
+    return {"__enroot_pyxis_artifacts": [{"url": url, "sha256": sha}], "__enroot_pyxis_var": "enroot_pyxis_enroot_debs",
+            "enroot_pyxis_download_dir": str(tmp_path / "downloads"), "enroot_pyxis_offline_dir": str(tmp_path / "none"),
+            "enroot_pyxis_download_delay": 1}
+
+
+def test_checksum_mismatch_fails_naming_url_and_both_sums(tmp_path, server, repo_collections):
+    wrong = "0" * 64
+    result, out = play(tmp_path, repo_collections, FETCH, fetch_vars(tmp_path, server.url + "/ok/a.deb", wrong))
+    assert result.returncode == 2, out[-3000:]
+    assert ("enroot_pyxis: %s/ok/a.deb: sha256 mismatch: expected %s, actual %s." % (server.url, wrong, SHA)) in out
+    assert server.requests == ["/ok/a.deb"]  # not retried: the same bytes would come again
+    assert not (tmp_path / "downloads" / "a.deb").exists()
+
+
+def test_server_failing_twice_is_retried_and_a_rerun_asks_nothing(tmp_path, server, repo_collections):
+    extra = fetch_vars(tmp_path, server.url + "/flaky/b.deb", SHA)
+    result, out = play(tmp_path, repo_collections, FETCH, extra)
+    assert result.returncode == 0, out[-3000:]
+    assert server.requests == ["/flaky/b.deb"] * 3
+    assert (tmp_path / "downloads" / "b.deb").read_bytes() == PAYLOAD
+    result, out = play(tmp_path, repo_collections, FETCH, extra)
+    assert result.returncode == 0 and "changed=0" in out, out[-3000:]
+    assert len(server.requests) == 3
+
+
+def test_unpinned_artifact_is_refused_before_any_download(tmp_path, server, repo_collections):
+    result, out = play(tmp_path, repo_collections, FETCH, fetch_vars(tmp_path, server.url + "/ok/c.deb", ""))
+    assert result.returncode == 2
+    assert "enroot_pyxis: enroot_pyxis_enroot_debs: '%s/ok/c.deb' needs a url and the sha256" % server.url in out
+    assert server.requests == []
+
+
+def test_artifact_shipped_in_the_bundle_is_used_offline(tmp_path, repo_collections):
+    (tmp_path / "bundle").mkdir()
+    (tmp_path / "bundle" / "d.deb").write_bytes(PAYLOAD)
+    extra = dict(fetch_vars(tmp_path, "http://192.0.2.1/unreachable/d.deb", SHA), enroot_pyxis_offline_dir=str(tmp_path / "bundle"))
+    result, out = play(tmp_path, repo_collections, FETCH, extra)
+    assert result.returncode == 0, out[-3000:]
+    assert (tmp_path / "downloads" / "d.deb").read_bytes() == PAYLOAD
+    (tmp_path / "bundle" / "d.deb").write_bytes(b"tampered\n")
+    result, out = play(tmp_path, repo_collections, FETCH, extra)
+    assert result.returncode == 2 and "sha256 mismatch: expected %s" % SHA in out, out[-3000:]
+
+
+@pytest.fixture
+def confdir(tmp_path):
+    """A Slurm configuration folder as Debian ships it, and a stand-in scontrol that logs its calls."""
+    conf = tmp_path / "etc"
+    (conf / "plugstack.conf.d").mkdir(parents=True)
+    (conf / "plugstack.conf").write_text("include %s/plugstack.conf.d/*.conf\n" % conf)
+    (tmp_path / "bin").mkdir()
+    scontrol = tmp_path / "bin" / "scontrol"
+    scontrol.write_text("#!/bin/sh\necho \"$@\" >> %s/scontrol.log\n" % tmp_path)
+    scontrol.chmod(0o755)
+    return conf
+
+
+def plugstack_vars(tmp_path, conf):
+    return {"__slurm_common_paths": {"confdir": str(conf), "bindir": str(tmp_path / "bin")},
+            "__slurm_common_mode": "hyperpod"}
+
+
+def reconfigures(tmp_path):
+    log = tmp_path / "scontrol.log"
+    return log.read_text().splitlines() if log.exists() else []
+
+
+def test_pyxis_enabled_once_then_nothing_changes(tmp_path, confdir, repo_collections):
+    extra = plugstack_vars(tmp_path, confdir)
+    result, out = play(tmp_path, repo_collections, PLUGSTACK, extra)
+    assert result.returncode == 0, out[-3000:]
+    expected = (GOLDEN / "plugstack.conf").read_text().replace("@CONFDIR@", str(confdir))
+    assert (confdir / "plugstack.conf").read_text() == expected
+    assert (confdir / "cgroup.conf").read_text() == "ConstrainDevices=yes\n"
+    assert reconfigures(tmp_path) == ["reconfigure"]
+    result, out = play(tmp_path, repo_collections, PLUGSTACK, extra)
+    assert result.returncode == 0 and "changed=0" in out, out[-3000:]
+    assert (confdir / "plugstack.conf").read_text() == expected
+    assert reconfigures(tmp_path) == ["reconfigure"]
+
+
+def test_cgroup_key_set_in_place_keeping_the_platforms_keys(tmp_path, confdir, repo_collections):
+    (confdir / "cgroup.conf").write_text("CgroupPlugin=autodetect\nConstrainDevices=no\nConstrainRAMSpace=yes\n")
+    result, out = play(tmp_path, repo_collections, PLUGSTACK, plugstack_vars(tmp_path, confdir))
+    assert result.returncode == 0, out[-3000:]
+    assert (confdir / "cgroup.conf").read_text() == "CgroupPlugin=autodetect\nConstrainDevices=yes\nConstrainRAMSpace=yes\n"
+
+
+def test_image_with_pyxis_gets_no_second_line(tmp_path, confdir, repo_collections):
+    # As the AWS sample leaves it, or a node image that ships Pyxis.
+    (confdir / "plugstack.conf.d" / "pyxis.conf").write_text("required /usr/local/lib/slurm/spank_pyxis.so\n")
+    before = (confdir / "plugstack.conf").read_text()
+    result, out = play(tmp_path, repo_collections, PLUGSTACK, plugstack_vars(tmp_path, confdir))
+    assert result.returncode == 0, out[-3000:]
+    assert (confdir / "plugstack.conf").read_text() == before
+
+
+def test_own_line_removed_when_the_image_brings_pyxis_later(tmp_path, confdir, repo_collections):
+    extra = plugstack_vars(tmp_path, confdir)
+    play(tmp_path, repo_collections, PLUGSTACK, extra)
+    (confdir / "plugstack.conf").write_text((confdir / "plugstack.conf").read_text()
+                                            + "required /opt/slurm/lib/slurm/spank_pyxis.so\n")
+    result, out = play(tmp_path, repo_collections, PLUGSTACK, extra)
+    assert result.returncode == 0, out[-3000:]
+    lines = [line for line in (confdir / "plugstack.conf").read_text().splitlines() if "spank_pyxis.so" in line]
+    assert lines == ["required /opt/slurm/lib/slurm/spank_pyxis.so"]
+    assert reconfigures(tmp_path) == ["reconfigure", "reconfigure"]
