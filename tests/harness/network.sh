@@ -21,3 +21,5 @@ ensure hpb-standalone 10.89.51.0/24
 # slurm24's nodes converge offline: no apt, no PyPI, only the bundle (wheels inside).
 ensure hpb-slurm24 10.89.52.0/24 internal
 ensure hpb-observability 10.89.53.0/24
+# faults: nodes replaced and added while the cluster runs (molecule/faults).
+ensure hpb-faults 10.89.55.0/24
