@@ -27,6 +27,7 @@ import json
 import os
 import shlex
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -470,6 +471,38 @@ def cmd_run(args):
         return converge(args, cluster, node, pp, roles, playbook, log_dir, started)
 
 
+def descendants(pid):
+    """The PIDs of pid's children, their children, and so on, from /proc."""
+    children = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            ppid = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        children.setdefault(ppid, []).append(int(stat.parent.name))
+    found, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
+def stop_run_tree(signum, frame):
+    """On SIGTERM, SIGINT or SIGHUP, stop the whole run, then exit.
+
+    Ansible's workers start their own sessions: a kill of on_create.sh's process group (HyperPod
+    stopping the lifecycle, an operator's Ctrl-C) would leave them running beside the next run.
+    ansible-runner's own handler only kills ansible-playbook's process group. The tree is walked
+    now, while the workers are still ansible-playbook's children."""
+    for pid in descendants(os.getpid()):
+        try:
+            os.kill(pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+    os._exit(128 + signum)
+
+
 def runner_env(args, pp, roles, collections):
     env = {
         "ANSIBLE_CONFIG": str(BUNDLE / "ansible.cfg"),
@@ -517,12 +550,15 @@ def converge(args, cluster, node, pp, roles, playbook, log_dir, started):
     with open(fd, "a", encoding="utf-8") as log_file:
         log_file.write(f"\n===== bootstrap.py {stamp} node {node} playbook {playbook} =====\n")
         progress = Progress(log_file)
+        for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+            signal.signal(signum, stop_run_tree)
         result = ansible_runner.run(
             private_data_dir=str(private), project_dir=str(BUNDLE), playbook=str(playbook),
             inventory=str(inventory), limit=node, cmdline=shlex.join(cmdline) if cmdline else None,
             tags=args.tags, skip_tags=args.skip_tags, envvars=runner_env(args, pp, roles, collections), quiet=True,
             event_handler=progress, ident=f"{stamp}-{os.getpid()}", rotate_artifacts=20,
             suppress_env_files=True,
+            cancel_callback=lambda: False,  # keeps ansible-runner from replacing stop_run_tree
         )
 
     ok = result.rc == 0 and result.status == "successful"

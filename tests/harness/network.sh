@@ -23,3 +23,5 @@ ensure hpb-slurm24 10.89.52.0/24 internal
 ensure hpb-observability 10.89.53.0/24
 # The containers scenario (enroot_pyxis): Docker runs inside privileged nodes there.
 ensure hpb-containers 10.89.54.0/24
+# faults: nodes replaced and added while the cluster runs (molecule/faults).
+ensure hpb-faults 10.89.55.0/24
