@@ -87,7 +87,9 @@ def run_exporter_tasks(tmp_path, cases):
                      {"ansible.builtin.copy": {"content": "{{ messages | to_json }}", "dest": str(tmp_path / "out.json"),
                                                "mode": "0644"}, "delegate_to": "localhost"}]}]
     (tmp_path / "play.yml").write_text(json.dumps(playbook))
+    # One JSON line per message, uncoloured: the YAML format folds long messages.
     env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_LOCAL_TEMP=str(tmp_path / "tmp"),
+               ANSIBLE_CALLBACK_RESULT_FORMAT="json", ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0",
                ANSIBLE_COLLECTIONS_PATH="%s:%s" % (ROOT / ".cache" / "collection", ROOT / ".collections"))
     result = subprocess.run([str(pathlib.Path(sys.executable).parent / "ansible-playbook"), "-i", "obs-compute-2,",
                              "-c", "containers.podman.podman", str(tmp_path / "play.yml")],
