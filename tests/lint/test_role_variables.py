@@ -12,7 +12,7 @@ from role_variables import ROLES, ROOT, Roles, argument_specs, defaults, is_temp
 # Names Ansible itself provides.
 ANSIBLE_NAMES = {"ansible_facts", "role_path", "groups", "hostvars", "inventory_hostname", "item", "lookup", "query", "omit",
                  "loop", "ansible_check_mode", "playbook_dir", "range", "dict",
-                 "namespace"}
+                 "namespace", "ansible_failed_result"}
 # Inventory variables the roles read when present: set by the hyperpod inventory plugin
 # (plugins/inventory/hyperpod.py), unset on ordinary clusters (docs/ordinary-clusters.md).
 INVENTORY_INPUTS = {"hyperpod_cluster_name", "hyperpod_controller_ips", "hyperpod_slurm_configurations",

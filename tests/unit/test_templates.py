@@ -16,7 +16,8 @@ HERE = pathlib.Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 GOLDEN = HERE / "golden"
 FILES = ["slurm.conf", "cgroup.conf", "lifecycle_bundle.conf", "slurmd-configless.conf", "sackd.service",
-         "prometheus.yml", "prometheus-remote-write.yml", "prometheus-node-targets.json"]
+         "prometheus.yml", "prometheus-remote-write.yml", "prometheus-node-targets.json",
+         "prometheus-dcgm-targets.json", "prometheus-efa-targets.json"]
 
 
 @pytest.fixture(scope="module")
@@ -60,6 +61,17 @@ def test_node_targets_carry_the_inventorys_labels(rendered):
     assert targets["login1"]["labels"]["node_type"] == "login"
 
 
+def test_gpu_and_efa_targets_follow_instance_type_and_overrides(rendered):
+    def nodes(job):
+        return sorted(e["labels"]["node"] for e in json.loads((rendered / ("prometheus-%s-targets.json" % job)).read_text()))
+    # gpu-01..04 are ml.p5.48xlarge; cpu5 (ml.c5.18xlarge) sets observability_gpu: present; gpu-04 sets
+    # observability_efa: absent; the others have no instance type (ordinary inventories): not scraped.
+    assert nodes("dcgm") == ["cpu5", "gpu-01", "gpu-02", "gpu-03", "gpu-04"]
+    assert nodes("efa") == ["gpu-01", "gpu-02", "gpu-03"]
+    dcgm = {e["labels"]["node"]: e for e in json.loads((rendered / "prometheus-dcgm-targets.json").read_text())}
+    assert dcgm["gpu-01"]["targets"] == ["gpu-01:9400"] and dcgm["gpu-01"]["labels"]["partition"] == "gpu"
+
+
 @pytest.mark.parametrize("name", ["prometheus.yml", "prometheus-remote-write.yml"])
 def test_promtool_accepts_the_prometheus_config(rendered, tmp_path, name):
     """promtool (tools/promtool: Debian's, unpacked into .cache) checks the config and, pointed at
@@ -68,6 +80,8 @@ def test_promtool_accepts_the_prometheus_config(rendered, tmp_path, name):
         pytest.skip("no promtool: tools/promtool needs apt-get (Debian or Ubuntu)")
     (tmp_path / "node.json").write_text((rendered / "prometheus-node-targets.json").read_text())
     (tmp_path / "slurm.json").write_text("[]\n")
+    for job in ("dcgm", "efa"):
+        (tmp_path / ("%s.json" % job)).write_text((rendered / ("prometheus-%s-targets.json" % job)).read_text())
     config = tmp_path / "prometheus.yml"
     config.write_text((rendered / name).read_text().replace("/etc/prometheus/targets/", "%s/" % tmp_path))
     result = subprocess.run([str(ROOT / "tools" / "promtool"), "check", "config", str(config)],

@@ -94,9 +94,3 @@ def test_a_running_job_shows_in_the_metrics(controller, slurm_bin):
         wait_for(controller, running, lambda r: r and float(r[0]["value"][1]) >= 1, timeout=60)
     finally:
         controller.run("%s/scancel %s" % (slurm_bin, job))
-
-
-def test_nodes_without_gpus_or_efa_get_no_exporter_for_them(all_nodes):
-    for node in all_nodes:
-        assert not node.file("/opt/dcgm-exporter").exists
-        assert not node.file("/opt/efa-exporter").exists
