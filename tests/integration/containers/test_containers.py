@@ -22,6 +22,14 @@ def compute(computes):
     return computes[0]
 
 
+@pytest.fixture(scope="module", autouse=True)
+def enroot_pyxis_enabled(compute):
+    """Every cluster scenario's verifier collects tests/integration; only the containers scenario
+    turns the role on."""
+    if not compute.file("/etc/enroot/enroot.conf").exists:
+        pytest.skip("the enroot_pyxis role is not enabled on this cluster")
+
+
 @pytest.fixture(scope="module")
 def server_log():
     """[client, path, status] of every request ctr-http answered (through converge and idempotence)."""
