@@ -2,6 +2,7 @@
 
 import copy
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -52,6 +53,17 @@ def pp():
 @pytest.fixture
 def api_rc():
     return copy.deepcopy(_EXAMPLE["api_rc"])
+
+
+@pytest.fixture(scope="session")
+def matches_golden():
+    """matches_golden(text, golden_path): compare with the golden file; UPDATE_GOLDEN=1 rewrites it
+    first (after an intended change: review the diff)."""
+    def _check(text, golden):
+        if os.environ.get("UPDATE_GOLDEN"):
+            golden.write_text(text)
+        assert text == golden.read_text()
+    return _check
 
 
 @pytest.fixture

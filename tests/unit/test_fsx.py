@@ -31,12 +31,8 @@ def fstabs(tmp_path_factory, repo_collections):
 
 
 @pytest.mark.parametrize("name", ["fsx-fstab", "fsx-fstab-standin"])
-def test_fstab_matches_golden_file(fstabs, name):
-    text = (fstabs / name).read_text()
-    golden = GOLDEN / name
-    if os.environ.get("UPDATE_GOLDEN"):
-        golden.write_text(text)
-    assert text == golden.read_text()
+def test_fstab_matches_golden_file(fstabs, name, matches_golden):
+    matches_golden((fstabs / name).read_text(), GOLDEN / name)
 
 
 def test_lustre_and_openzfs_lines_are_the_references(fstabs):

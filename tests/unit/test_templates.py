@@ -1,6 +1,6 @@
 """Golden-file tests: the roles' templates rendered by Ansible with the roles' defaults.
 
-Set UPDATE_GOLDEN=1 to rewrite the golden files after an intended change, then review the diff.
+Set UPDATE_GOLDEN=1 to rewrite the golden files after an intended change (conftest.matches_golden), then review the diff.
 """
 
 import json
@@ -32,12 +32,8 @@ def rendered(tmp_path_factory, repo_collections):
 
 
 @pytest.mark.parametrize("name", FILES)
-def test_matches_golden_file(rendered, name):
-    text = (rendered / name).read_text()
-    golden = GOLDEN / name
-    if os.environ.get("UPDATE_GOLDEN"):
-        golden.write_text(text)
-    assert text == golden.read_text()
+def test_matches_golden_file(rendered, name, matches_golden):
+    matches_golden((rendered / name).read_text(), GOLDEN / name)
 
 
 def test_node_lines_use_hostlist_ranges(rendered):
