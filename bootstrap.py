@@ -462,13 +462,34 @@ def cmd_run(args):
     log_dir = Path(args.log_dir)
     log_dir.mkdir(parents=True, exist_ok=True)
     # One converge per node at a time: a manual re-run must not race on_create's run (apt, units).
-    with open(log_dir / "bootstrap.lock", "w") as lock:
+    with open(log_dir / "bootstrap.lock", "a+") as lock:
+        if not take_lock(lock, args.lock_wait):
+            lock.seek(0)
+            holder = lock.read().strip() or "unknown"
+            print(f"FAILED: another bootstrap.py run (pid {holder}) still holds {lock.name} after "
+                  f"{args.lock_wait} s; wait for it to end, or stop it, then run again", flush=True)
+            return 1
+        lock.truncate(0)
+        lock.write(f"{os.getpid()}\n")
+        lock.flush()
+        return converge(args, cluster, node, pp, roles, playbook, log_dir, started)
+
+
+def take_lock(lock, wait):
+    """Take an exclusive flock on the open file, waiting at most wait seconds; False if not taken."""
+    deadline = time.monotonic() + wait
+    announced = False
+    while True:
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return True
         except BlockingIOError:
-            print(f"waiting for another bootstrap.py run on this node ({lock.name})", flush=True)
-            fcntl.flock(lock, fcntl.LOCK_EX)
-        return converge(args, cluster, node, pp, roles, playbook, log_dir, started)
+            if time.monotonic() >= deadline:
+                return False
+            if not announced:
+                print(f"waiting up to {wait} s for another bootstrap.py run on this node ({lock.name})", flush=True)
+                announced = True
+            time.sleep(1)
 
 
 def descendants(pid):
@@ -615,6 +636,8 @@ def parse_args(argv):
     run.add_argument("--skip-tags", help="skip tasks with these tags (comma separated)")
     run.add_argument("-e", "--extra-vars", action="append", default=[], help="passed to ansible-playbook -e")
     run.add_argument("--log-dir", default="/var/log/provision", help="logs, summaries, runner data")
+    run.add_argument("--lock-wait", type=int, default=3600, metavar="SECONDS",
+                     help="how long to wait for another run on this node to end (default: 3600)")
     run.add_argument("--playbook", default=str(BUNDLE / "playbooks" / "site.yml"))
     sub.add_parser("inventory", parents=[inputs], help="print the inventory as JSON (ansible-inventory --list)")
     add_workstation_commands(sub)

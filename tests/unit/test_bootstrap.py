@@ -5,6 +5,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -240,3 +241,27 @@ def test_run_unknown_node(tmp_path):
         "controller-machine-1, login-group-1, compute-gpu-1, compute-cpu-1); pass --node with one of them, or "
         "leave --node out to match this node's IP\n")
     assert not (tmp_path / "log").exists()
+
+
+def test_run_waits_for_the_node_lock_with_a_bound(tmp_path):
+    log_dir = tmp_path / "log"
+    log_dir.mkdir()
+    # Another run holds the lock (and wrote its pid, as bootstrap.py does).
+    holder = subprocess.Popen(["flock", str(log_dir / "bootstrap.lock"), "sh", "-c", "echo $$ > \"$0\"; sleep 60",
+                               str(log_dir / "bootstrap.lock")])
+    try:
+        for _ in range(50):
+            if (log_dir / "bootstrap.lock").exists() and (log_dir / "bootstrap.lock").read_text().strip():
+                break
+            time.sleep(0.1)
+        pid = (log_dir / "bootstrap.lock").read_text().strip()
+        done = bootstrap("run", "--resource-config", RC, "--node", "compute-gpu-1", "--log-dir", str(log_dir),
+                         "--lock-wait", "2", "--playbook", str(FIXTURES / "converge_fail.yml"), cwd=tmp_path)
+    finally:
+        holder.kill()
+        holder.wait()
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert done.stdout.splitlines()[-1] == (
+        f"FAILED: another bootstrap.py run (pid {pid}) still holds {log_dir / 'bootstrap.lock'} after 2 s; "
+        "wait for it to end, or stop it, then run again")
+    assert not (log_dir / "summary-latest.json").exists()
