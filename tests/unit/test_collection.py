@@ -114,3 +114,15 @@ def test_requires_ansible_covers_every_core_on_create_installs():
 def test_bootstrap_links_the_bundle_under_the_collections_name():
     match = re.search(r'^COLLECTION = \("(\w+)", "(\w+)"\)', (ROOT / "bootstrap.py").read_text(), re.M)
     assert match and match.groups() == (GALAXY["namespace"], GALAXY["name"])
+
+
+def test_every_other_collection_the_roles_use_is_a_declared_dependency(installed):
+    tarball = installed[0]
+    with tarfile.open(tarball) as tar:
+        manifest = json.load(tar.extractfile("MANIFEST.json"))
+    used = set()
+    for path in (ROOT / "roles").rglob("*.yml"):
+        used |= set(re.findall(r"^\s*-?\s*([a-z_]+\.[a-z_]+)\.[a-z_]+:", path.read_text(), re.M))
+    used -= {"ansible.builtin", "hyperpod.slurm"}
+    assert used == {"ansible.posix"}  # a new one: add it to galaxy.yml's dependencies and to this line
+    assert set(manifest["collection_info"]["dependencies"]) == used
