@@ -87,6 +87,21 @@ def test_the_site_playbook_resolves_its_roles_inside_the_collection(installed, t
         assert "hyperpod.slurm.%s : " % role in done.stdout
 
 
+@pytest.mark.parametrize("tag,roles", [("slurm", {"accounting", "slurm_common", "slurm_controller", "slurm_compute",
+                                                  "slurm_login"}),
+                                       ("fsx", {"fsx"}), ("observability", {"observability"}),
+                                       ("containers", {"enroot_pyxis"})])
+def test_site_tags_pick_their_roles_and_every_role_still_checks_its_input(installed, tmp_path, tag, roles):
+    _, _, env = installed
+    (tmp_path / "hosts.ini").write_text("[slurm_controller]\nhead1\n[slurm_compute]\nnode1\n[slurm_login]\nlogin1\n")
+    done = run([str(BIN / "ansible-playbook"), "-i", "hosts.ini", "hyperpod.slurm.site", "--list-tasks", "--tags", tag],
+               env, tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    tasks = re.findall(r"^ +hyperpod\.slurm\.(\w+) : (.+?)\tTAGS", done.stdout, re.M)
+    assert {role for role, name in tasks if not name.startswith("Validating arguments")} == roles
+    assert {role for role, name in tasks if name.startswith("Validating arguments")} >= set(ROLES) - {"slurm_common"}
+
+
 def test_bad_values_are_refused_before_any_task(installed, tmp_path):
     _, _, env = installed
     (tmp_path / "play.yml").write_text(
