@@ -472,6 +472,7 @@ def cmd_run(args):
         lock.truncate(0)
         lock.write(f"{os.getpid()}\n")
         lock.flush()
+        stop_leftovers(log_dir / "runner")
         return converge(args, cluster, node, pp, roles, playbook, log_dir, started)
 
 
@@ -490,6 +491,41 @@ def take_lock(lock, wait):
                 print(f"waiting up to {wait} s for another bootstrap.py run on this node ({lock.name})", flush=True)
                 announced = True
             time.sleep(1)
+
+
+def stop_leftovers(private):
+    """Stop what a killed run left running: SIGKILL spares Ansible's workers (each in a session of
+    its own), and they would change the node beside this run. Holding the lock, any process whose
+    command line names the runner folder is such a leftover."""
+    marker = str(private).encode()
+    leftovers = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            if marker in cmdline.read_bytes() and int(cmdline.parent.name) != os.getpid():
+                leftovers.append(int(cmdline.parent.name))
+        except (OSError, ValueError):
+            continue
+    if not leftovers:
+        return
+    print(f"stopping {len(leftovers)} process(es) left by an earlier, killed run: pid "
+          f"{', '.join(map(str, leftovers))}", flush=True)
+    for sig, grace in ((signal.SIGTERM, 10), (signal.SIGKILL, 5)):
+        for pid in leftovers:
+            try:
+                os.kill(pid, sig)
+            except ProcessLookupError:
+                pass
+        deadline = time.monotonic() + grace
+        while time.monotonic() < deadline and any(map(running, leftovers)):
+            time.sleep(0.2)
+
+
+def running(pid):
+    """Whether pid runs (a zombie, dead but not yet reaped by its parent, does not)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return False
 
 
 def descendants(pid):
