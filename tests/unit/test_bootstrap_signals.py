@@ -16,9 +16,9 @@ CHILD = textwrap.dedent("""
     import signal, subprocess, sys, time
     sys.path.insert(0, sys.argv[1])
     import bootstrap
+    signal.signal(signal.SIGTERM, bootstrap.stop_run_tree)  # before the parent may send it
     worker = subprocess.Popen(["setsid", "sleep", "300"])  # a session of its own, like a worker
     print(worker.pid, flush=True)
-    signal.signal(signal.SIGTERM, bootstrap.stop_run_tree)
     time.sleep(300)
 """)
 
