@@ -13,19 +13,9 @@ import pytest
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 LOGS = ROOT / ".cache" / "logs"
 SCENARIOS = sorted(p.name for p in (ROOT / "molecule").iterdir() if (p / "molecule.yml").exists())
-# Run only when asked: it has not yet passed a whole clean run, and takes longer than the rest of
-# the suite together on a 2-core machine (README, "Fault injection").
-OPT_IN = {"faults": "HPB_FAULTS"}
 
 
-def _param(scenario):
-    env = OPT_IN.get(scenario)
-    skip = pytest.mark.skipif(bool(env) and not os.environ.get(env),
-                              reason="opt-in scenario: set %s=1 to run it" % env)
-    return pytest.param(scenario, marks=skip)
-
-
-@pytest.mark.parametrize("scenario", [_param(s) for s in SCENARIOS])
+@pytest.mark.parametrize("scenario", SCENARIOS)
 def test_scenario(scenario):
     LOGS.mkdir(parents=True, exist_ok=True)
     log = LOGS / ("molecule-%s.log" % scenario)

@@ -51,7 +51,7 @@ def test_the_tarball_holds_the_collection_and_nothing_else(installed):
         names = tar.getnames()
     assert {name.split("/")[0] for name in names} <= TOP_LEVEL
     for wanted in ["meta/runtime.yml", "playbooks/site.yml", "plugins/inventory/hyperpod.py",
-                   "plugins/filter/hostlist.py", "plugins/lookup/accounting_secret.py", "docs/ordinary-clusters.md"]:
+                   "plugins/filter/hostlist.py", "plugins/test/apt.py", "plugins/lookup/accounting_secret.py", "docs/ordinary-clusters.md"]:
         assert wanted in names
     for role in ROLES:
         assert "roles/%s/tasks/main.yml" % role in names and "roles/%s/meta/argument_specs.yml" % role in names
@@ -70,7 +70,7 @@ def test_ansible_doc_documents_every_role_and_plugin(installed, tmp_path):
         assert set(shown) == set(specs["argument_specs"])
         assert set(shown["main"]["options"]) == set(specs["argument_specs"]["main"]["options"])
     for kind, name in [("inventory", "hyperpod"), ("lookup", "accounting_secret"), ("filter", "hostlist_compress"),
-                       ("filter", "slurm_node_groups")]:
+                       ("filter", "slurm_node_groups"), ("test", "apt_lock_held")]:
         done = run([str(BIN / "ansible-doc"), "-t", kind, "hyperpod.slurm." + name], env, tmp_path)
         assert done.returncode == 0 and "hyperpod.slurm." + name in done.stdout, done.stderr
 
