@@ -3,6 +3,7 @@
 import copy
 import json
 import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -37,6 +38,21 @@ def repo_collections(tmp_path_factory):
     (path / "ansible_collections" / "hyperpod").mkdir(parents=True)
     (path / "ansible_collections" / "hyperpod" / "slurm").symlink_to(REPO, target_is_directory=True)
     return path
+
+
+@pytest.fixture(scope="session")
+def local_playbook(repo_collections):
+    """local_playbook(playbook, *args, cwd) -> CompletedProcess: ansible-playbook against localhost
+    with this checkout's ansible.cfg and roles, the checkout as hyperpod.slurm, this venv's Python."""
+    env = dict(os.environ, ANSIBLE_CONFIG=str(REPO / "ansible.cfg"), ANSIBLE_ROLES_PATH=str(REPO / "roles"),
+               ANSIBLE_COLLECTIONS_PATH=os.pathsep.join([str(repo_collections), str(REPO / ".collections")]),
+               ANSIBLE_NOCOLOR="1")
+
+    def _run(playbook, *args, cwd):
+        return subprocess.run([str(Path(sys.executable).parent / "ansible-playbook"), "-i", "localhost,", str(playbook),
+                               "-e", "ansible_python_interpreter=" + sys.executable, *args],
+                              cwd=cwd, env=env, capture_output=True, text=True)
+    return _run
 
 
 @pytest.fixture

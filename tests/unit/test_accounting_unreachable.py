@@ -2,11 +2,8 @@
 one message naming the setting and what to check. The role's own task file runs on this machine
 against a closed local port; the rest of the role (and slurm_common, its dependency) does not."""
 
-import os
 import pathlib
 import socket
-import subprocess
-import sys
 import time
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
@@ -26,17 +23,13 @@ def closed_port():
         return s.getsockname()[1]  # free once the socket closes: nothing listens there
 
 
-def test_unreachable_database_fails_after_the_bounded_wait_with_the_setting_named(tmp_path, repo_collections):
+def test_unreachable_database_fails_after_the_bounded_wait_with_the_setting_named(tmp_path, local_playbook):
     port = closed_port()
     (tmp_path / "play.yml").write_text(PLAYBOOK.format(tasks=ROOT / "roles" / "accounting" / "tasks" / "database_rds.yml"))
-    env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_ROLES_PATH=str(ROOT / "roles"),
-               ANSIBLE_COLLECTIONS_PATH=str(repo_collections), ANSIBLE_NOCOLOR="1")
     started = time.monotonic()
-    result = subprocess.run(
-        [str(pathlib.Path(sys.executable).parent / "ansible-playbook"), "-i", "localhost,", "play.yml",
-         "-e", '{"accounting_backend": "rds", "accounting_rds_endpoint": "127.0.0.1", "accounting_rds_port": %d,'
-               ' "accounting_wait_timeout": 4}' % port],
-        cwd=tmp_path, env=env, capture_output=True, text=True)
+    result = local_playbook(
+        "play.yml", "-e", '{"accounting_backend": "rds", "accounting_rds_endpoint": "127.0.0.1", "accounting_rds_port": %d,'
+                          ' "accounting_wait_timeout": 4}' % port, cwd=tmp_path)
     elapsed = time.monotonic() - started
     assert result.returncode == 2, result.stdout[-3000:]
     assert ("accounting: the database 127.0.0.1:%d (accounting_rds_endpoint) did not accept connections within 4 s"

@@ -1,13 +1,6 @@
 """The test hyperpod.slurm.apt_lock_held, as the roles' apt tasks use it: a lock that outlasted
 lock_timeout ends the retries at once (the wait already happened), a download failure is retried."""
 
-import os
-import pathlib
-import subprocess
-import sys
-
-ROOT = pathlib.Path(__file__).resolve().parents[2]
-
 # The failures as the apt module reports them: apt-get's own (install) and python-apt's (cache).
 PLAYBOOK = """
 - hosts: localhost
@@ -43,11 +36,8 @@ PLAYBOOK = """
 """
 
 
-def test_a_held_lock_is_not_retried_and_a_download_failure_is(tmp_path, repo_collections):
+def test_a_held_lock_is_not_retried_and_a_download_failure_is(tmp_path, local_playbook):
     (tmp_path / "play.yml").write_text(PLAYBOOK)
-    env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_COLLECTIONS_PATH=str(repo_collections),
-               ANSIBLE_NOCOLOR="1")
-    result = subprocess.run([str(pathlib.Path(sys.executable).parent / "ansible-playbook"), "-i", "localhost,",
-                             "play.yml", "-e", "ansible_python_interpreter=" + sys.executable], cwd=tmp_path, env=env, capture_output=True, text=True)
+    result = local_playbook("play.yml", cwd=tmp_path)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
     assert "ok=2" in result.stdout and "ignored=1" in result.stdout

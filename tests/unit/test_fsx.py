@@ -3,29 +3,19 @@
 Set UPDATE_GOLDEN=1 to rewrite the golden files after an intended change, then review the diff.
 """
 
-import os
 import pathlib
-import subprocess
-import sys
 
 import pytest
 
 HERE = pathlib.Path(__file__).resolve().parent
-ROOT = HERE.parents[1]
 GOLDEN = HERE / "golden"
-
-
-def playbook(name, out, collections):
-    env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_COLLECTIONS_PATH=os.pathsep.join([str(collections), str(ROOT / ".collections")]),
-               ANSIBLE_NOCOLOR="1")
-    return subprocess.run([str(pathlib.Path(sys.executable).parent / "ansible-playbook"), "-i", "localhost,", name,
-                           "-e", "out=%s" % out], cwd=HERE / "render", env=env, capture_output=True, text=True)
+RENDER = HERE / "render"
 
 
 @pytest.fixture(scope="module")
-def fstabs(tmp_path_factory, repo_collections):
+def fstabs(tmp_path_factory, local_playbook):
     out = tmp_path_factory.mktemp("fstab")
-    result = playbook("fsx.yml", out, repo_collections)
+    result = local_playbook("fsx.yml", "-e", "out=%s" % out, cwd=RENDER)
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
     return out
 
@@ -43,9 +33,9 @@ def test_lustre_and_openzfs_lines_are_the_references(fstabs):
             "nfsvers=4.2,_netdev,nconnect=16,x-systemd.automount,x-systemd.requires=network-online.target 0 0") in lines
 
 
-def test_a_file_system_that_never_appears_fails_after_the_attempts(tmp_path, repo_collections):
+def test_a_file_system_that_never_appears_fails_after_the_attempts(tmp_path, local_playbook):
     (tmp_path / "never-mounted").mkdir()
-    result = playbook("fsx_unreachable.yml", tmp_path, repo_collections)
+    result = local_playbook("fsx_unreachable.yml", "-e", "out=%s" % tmp_path, cwd=RENDER)
     assert result.returncode == 2, result.stdout[-3000:]
     out = " ".join(result.stdout.split())
     assert "Wait before attempt 2" in out and "Wait before attempt 3" in out and "Wait before attempt 4" not in out
