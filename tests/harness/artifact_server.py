@@ -6,6 +6,9 @@
 GET /NAME           the file DIR/NAME
 GET /flaky-N/NAME   the same file, but the first N requests for that path answer 503
 GET /_requests      every request so far as JSON lines [method, path, status] (not itself logged)
+POST /api/v1/remote_write
+                    a remote_write receiver: 204, and logged with [method, path, status, signed],
+                    signed: whether it carries a SigV4 Authorization header (as AMP requires)
 
 Tests read /_requests to see how often a node downloaded something (retries, reruns).
 """
@@ -54,6 +57,14 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.answer(status, body)
 
     do_HEAD = do_GET
+
+    def do_POST(self):  # noqa: N802
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        signed = self.headers.get("Authorization", "").startswith("AWS4-HMAC-SHA256 ")
+        status = 204 if self.path == "/api/v1/remote_write" else 404
+        with LOCK:
+            REQUESTS.append([self.command, self.path, status, signed])
+        self.answer(status)
 
 
 if __name__ == "__main__":
