@@ -560,7 +560,17 @@ def stop_run_tree(signum, frame):
     os._exit(128 + signum)
 
 
-def runner_env(args, pp, roles, collections):
+def write_apt_config(private, seconds):
+    """An apt configuration for this run: apt-get waits for dpkg's lock (unattended upgrades, the
+    platform's agents at boot) instead of failing at once. ansible-core 2.19's apt module passes its
+    lock_timeout to apt-get itself (which overrides this); 2.17's, the newest for Python 3.10
+    (Ubuntu 22.04), does not. Through APT_CONFIG: nothing on the node's own configuration changes."""
+    path = private / "apt.conf"
+    path.write_text(f'DPkg::Lock::Timeout "{seconds}";\n')
+    return path
+
+
+def runner_env(args, pp, roles, collections, apt_config):
     env = {
         "ANSIBLE_CONFIG": str(BUNDLE / "ansible.cfg"),
         # The bundle as the collection hyperpod.slurm, then ansible.cfg's collections_path.
@@ -569,6 +579,7 @@ def runner_env(args, pp, roles, collections):
         # ansible-playbook of this Python's venv, whatever PATH on_create.sh had.
         "PATH": os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", ""),
         "ANSIBLE_NOCOLOR": "1",  # the output goes to log files and CloudWatch
+        "APT_CONFIG": str(apt_config),
     }
     # The same inputs for inventory files that name no paths (plugin: hyperpod, nothing else).
     # Unset, not empty, when absent: Ansible reads an empty path option as the current directory.
@@ -612,7 +623,7 @@ def converge(args, cluster, node, pp, roles, playbook, log_dir, started):
         result = ansible_runner.run(
             private_data_dir=str(private), project_dir=str(BUNDLE), playbook=str(playbook),
             inventory=str(inventory), limit=node, cmdline=shlex.join(cmdline) if cmdline else None,
-            tags=args.tags, skip_tags=args.skip_tags, envvars=runner_env(args, pp, roles, collections), quiet=True,
+            tags=args.tags, skip_tags=args.skip_tags, envvars=runner_env(args, pp, roles, collections, write_apt_config(private, args.apt_lock_timeout)), quiet=True,
             event_handler=progress, ident=f"{stamp}-{os.getpid()}", rotate_artifacts=20,
             suppress_env_files=True,
             cancel_callback=lambda: False,  # keeps ansible-runner from replacing stop_run_tree
@@ -674,6 +685,9 @@ def parse_args(argv):
     run.add_argument("--log-dir", default="/var/log/provision", help="logs, summaries, runner data")
     run.add_argument("--lock-wait", type=int, default=3600, metavar="SECONDS",
                      help="how long to wait for another run on this node to end (default: 3600)")
+    run.add_argument("--apt-lock-timeout", type=int, default=600, metavar="SECONDS",
+                     help="how long apt-get waits for dpkg's lock where the apt module does not say "
+                          "(ansible-core 2.17; default: 600)")
     run.add_argument("--playbook", default=str(BUNDLE / "playbooks" / "site.yml"))
     sub.add_parser("inventory", parents=[inputs], help="print the inventory as JSON (ansible-inventory --list)")
     add_workstation_commands(sub)

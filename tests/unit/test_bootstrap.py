@@ -265,3 +265,10 @@ def test_run_waits_for_the_node_lock_with_a_bound(tmp_path):
         f"FAILED: another bootstrap.py run (pid {pid}) still holds {log_dir / 'bootstrap.lock'} after 2 s; "
         "wait for it to end, or stop it, then run again")
     assert not (log_dir / "summary-latest.json").exists()
+
+
+def test_apt_get_waits_for_dpkgs_lock_as_long_as_told(tmp_path):
+    """ansible-core 2.17's apt module runs apt-get without a lock timeout: the run's APT_CONFIG gives one."""
+    done = bootstrap("run", "--resource-config", RC, "--node", "compute-gpu-1", "--log-dir", str(tmp_path / "log"),
+                     "--apt-lock-timeout", "7", "--playbook", str(FIXTURES / "converge_apt_config.yml"), cwd=tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
