@@ -1,7 +1,8 @@
 """The test hyperpod.slurm.apt_lock_held, as the roles' apt tasks use it: a lock that outlasted
 lock_timeout ends the retries at once (the wait already happened), a download failure is retried."""
 
-# The failures as the apt module reports them: apt-get's own (install) and python-apt's (cache).
+# The failures as the apt module reports them: apt-get's own (install; the second after it waited
+# DPkg::Lock::Timeout, as seen in the faults scenario) and python-apt's (cache).
 PLAYBOOK = """
 - hosts: localhost
   connection: local
@@ -18,6 +19,9 @@ PLAYBOOK = """
       loop:
         - what: dpkg's lock
           err: "E: Could not get lock /var/lib/dpkg/lock-frontend. It is held by process 4242 (flock)"
+          retried: false
+        - what: dpkg's lock, after apt-get's own wait
+          err: "E: Unable to acquire the dpkg frontend lock (/var/lib/dpkg/lock-frontend), is another process using it?"
           retried: false
         - what: python-apt's lock
           err: "Failed to lock apt for exclusive operation: Failed to lock directory /var/lib/apt/lists/"
