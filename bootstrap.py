@@ -606,6 +606,7 @@ def converge(args, cluster, node, pp, roles, playbook, log_dir, started):
     shutil.rmtree(private / "env", ignore_errors=True)
     inventory = write_inventory_config(private / "inventory", args.resource_config, pp, roles, args.shared_users)
     collections = link_bundle_as_collection(private / "collections")
+    apt_config = write_apt_config(private, args.apt_lock_timeout)
     print(f"bootstrap: node {node} ({cluster.hosts[node].node_type}), cluster {cluster.name}, {cluster.mode} mode, "
           f"playbook {playbook}{', check mode' if args.check else ''}; ansible-core {ansible_version}, "
           f"Python {sys.version.split()[0]}", flush=True)
@@ -623,7 +624,7 @@ def converge(args, cluster, node, pp, roles, playbook, log_dir, started):
         result = ansible_runner.run(
             private_data_dir=str(private), project_dir=str(BUNDLE), playbook=str(playbook),
             inventory=str(inventory), limit=node, cmdline=shlex.join(cmdline) if cmdline else None,
-            tags=args.tags, skip_tags=args.skip_tags, envvars=runner_env(args, pp, roles, collections, write_apt_config(private, args.apt_lock_timeout)), quiet=True,
+            tags=args.tags, skip_tags=args.skip_tags, envvars=runner_env(args, pp, roles, collections, apt_config), quiet=True,
             event_handler=progress, ident=f"{stamp}-{os.getpid()}", rotate_artifacts=20,
             suppress_env_files=True,
             cancel_callback=lambda: False,  # keeps ansible-runner from replacing stop_run_tree
