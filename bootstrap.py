@@ -520,10 +520,16 @@ def stop_leftovers(private):
             time.sleep(0.2)
 
 
+def stat_fields(stat):
+    """The fields of a /proc/PID/stat file after the command name (which may hold spaces and
+    parentheses): state first, then the parent's PID."""
+    return stat.read_text().rsplit(")", 1)[1].split()
+
+
 def running(pid):
     """Whether pid runs (a zombie, dead but not yet reaped by its parent, does not)."""
     try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+        return stat_fields(Path(f"/proc/{pid}/stat"))[0] != "Z"
     except (OSError, IndexError):
         return False
 
@@ -533,7 +539,7 @@ def descendants(pid):
     children = {}
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
-            ppid = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+            ppid = int(stat_fields(stat)[1])
         except (OSError, IndexError, ValueError):
             continue
         children.setdefault(ppid, []).append(int(stat.parent.name))
