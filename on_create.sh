@@ -11,7 +11,8 @@
 # Environment: SAGEMAKER_RESOURCE_CONFIG_PATH (set by HyperPod), HYPERPOD_VENV (default
 # /opt/hyperpod-bundle/venv), HYPERPOD_ANSIBLE_CORE_VERSION (another ansible-core: needs its lock in
 # the bundle), PIP_INDEX_URL (the index of the fallback; pip's own configuration otherwise, then PyPI),
-# HYPERPOD_LOG_DIR (default /var/log/provision; the tests use another).
+# HYPERPOD_LOG_DIR (this script's log folder, default /var/log/provision: for tests; bootstrap.py
+# keeps its own --log-dir).
 # Arguments are passed to bootstrap.py (for example --check, --tags slurm).
 set -euo pipefail
 
@@ -84,7 +85,8 @@ if [ "$(cat "$venv/.installed" 2>/dev/null)" != "$want" ]; then
     say "ERROR: a wheel in the bundle's wheels/ does not match its hash in $lock (pip names it above): the bundle was damaged or altered; build and upload it again"
     exit 1
   elif [ "$rc" -ne 0 ]; then
-    say "the bundle has no wheels for Python $py_version on $arch (${out##*$'\n'}): installing the locked versions and hashes from ${PIP_INDEX_URL:-"pip's index (PyPI unless pip.conf names another)"}"
+    why=${out##*$'\n'}   # pip's last line, such as "No matching distribution found for cffi==2.1.1"
+    say "the bundle has no wheels for Python $py_version on $arch (${why#ERROR: }): installing the locked versions and hashes from ${PIP_INDEX_URL:-"pip's index (PyPI unless pip.conf names another)"}"
     retry 5 "${pip[@]}"
   fi
   echo "$want" >"$venv/.installed"
