@@ -3,17 +3,21 @@
 # node and runs this as root on every node at once. It only prepares Python and hands over:
 #   1. log to /var/log/provision/provisioning.log and to stdout (HyperPod sends stdout to CloudWatch);
 #   2. exit 0 on a machine without resource_config.json (not a HyperPod node), as AWS's scripts do;
-#   3. make a venv with ansible-core pinned for this Python, ansible-runner and boto3 (from
-#      wheels/ in the bundle when present, else PyPI with retries);
+#   3. make a venv with ansible-core, ansible-runner and boto3 at the versions and hashes of
+#      requirements/node-lock/py<Python>-ansible-core-<core>.txt: offline from wheels/ in the bundle,
+#      else (no wheels for this Python or architecture) from the package index, retried;
 #   4. run bootstrap.py, which validates the inputs and converges this node; exit with its status.
 #      Ansible collections come from collections/ in the bundle (ansible.cfg's collections_path).
 # Environment: SAGEMAKER_RESOURCE_CONFIG_PATH (set by HyperPod), HYPERPOD_VENV (default
-# /opt/hyperpod-bundle/venv), HYPERPOD_ANSIBLE_CORE_VERSION (override the pinned ansible-core).
+# /opt/hyperpod-bundle/venv), HYPERPOD_ANSIBLE_CORE_VERSION (another ansible-core: needs its lock in
+# the bundle), PIP_INDEX_URL (the index of the fallback; pip's own configuration otherwise, then PyPI),
+# HYPERPOD_LOG_DIR (this script's log folder, default /var/log/provision: for tests; bootstrap.py
+# keeps its own --log-dir).
 # Arguments are passed to bootstrap.py (for example --check, --tags slurm).
 set -euo pipefail
 
 bundle_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-log_dir=/var/log/provision
+log_dir=${HYPERPOD_LOG_DIR:-/var/log/provision}
 mkdir -p "$log_dir"
 chmod 0750 "$log_dir"
 exec > >(tee -a "$log_dir/provisioning.log") 2>&1
@@ -44,14 +48,20 @@ python=$(command -v python3 || true)
 if [ -z "$python" ]; then say "ERROR: python3 is missing on this node's image"; exit 1; fi
 py_version=$("$python" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
 case "$py_version" in
+  3.[0-9]) say "ERROR: Python $py_version is too old: ansible-core needs 3.10 or newer; use an image with Ubuntu 22.04 or newer (HyperPod's Ubuntu 20.04 image has Python 3.8)"; exit 1 ;;
   3.10) core=2.17.14 ;;   # HyperPod's Ubuntu 22.04 image; 2.17 is the last core for 3.10
   3.11) core=2.19.14 ;;   # the last core for 3.11
   3.1[2-9]) core=2.21.5 ;;
   *) say "ERROR: Python $py_version is not supported (3.10 or newer is)"; exit 1 ;;
 esac
 core=${HYPERPOD_ANSIBLE_CORE_VERSION:-$core}
-runner=2.4.3
-boto3=1.43.11   # the accounting role reads the database password from Secrets Manager
+# What the venv gets: every package pinned with the sha256 of each of its files, for this Python.
+lock=requirements/node-lock/py$py_version-ansible-core-$core.txt
+if [ ! -f "$bundle_dir/$lock" ]; then
+  say "ERROR: the bundle has no $lock, so it cannot install ansible-core $core on Python $py_version (it has: $(cd "$bundle_dir" && echo requirements/node-lock/*.txt)); set HYPERPOD_ANSIBLE_CORE_VERSION to one of those, or add it to LOCKS in workstation/node_lock.py, run tools/lock_node_requirements.py and tools/fetch_node_wheels.py, and rebuild the bundle"
+  exit 1
+fi
+arch=$(uname -m)
 
 venv=${HYPERPOD_VENV:-/opt/hyperpod-bundle/venv}
 if ! "$python" -c 'import ensurepip' 2>/dev/null; then
@@ -59,15 +69,25 @@ if ! "$python" -c 'import ensurepip' 2>/dev/null; then
   retry 5 apt-get -o DPkg::Lock::Timeout=600 install -y -qq "python${py_version}-venv" >/dev/null \
     || retry 5 sh -c "apt-get -o DPkg::Lock::Timeout=600 update -qq && apt-get -o DPkg::Lock::Timeout=600 install -y -qq python${py_version}-venv >/dev/null"
 fi
-want="ansible-core==$core ansible-runner==$runner boto3==$boto3"
+want="$lock $(sha256sum <"$bundle_dir/$lock" | cut -c1-16)"   # a changed lock installs anew
 if [ "$(cat "$venv/.installed" 2>/dev/null)" != "$want" ]; then
-  say "installing $want into $venv"
+  say "installing $lock into $venv (Python $py_version, $arch)"
   rm -rf "$venv"
   "$python" -m venv "$venv"
-  if ls "$bundle_dir"/wheels/ansible_core-"$core"-*.whl >/dev/null 2>&1; then
-    "$venv/bin/pip" install -q --no-index --find-links "$bundle_dir/wheels" $want
-  else
-    retry 5 "$venv/bin/pip" install -q --disable-pip-version-check $want
+  # Wheels only (nodes have no compiler), each checked against the lock's hashes, from either source.
+  pip=("$venv/bin/pip" install -q --disable-pip-version-check --only-binary=:all: --require-hashes
+       -r "$bundle_dir/$lock")
+  rc=0
+  out=$("${pip[@]}" --no-index --find-links "$bundle_dir/wheels" 2>&1) || rc=$?
+  if [ "$rc" -ne 0 ] && [[ "$out" == *"DO NOT MATCH THE HASHES"* ]]; then
+    # A wheel that is there but altered is a broken bundle: stop rather than fetch a good copy.
+    printf '%s\n' "$out"
+    say "ERROR: a wheel in the bundle's wheels/ does not match its hash in $lock (pip names it above): the bundle was damaged or altered; build and upload it again"
+    exit 1
+  elif [ "$rc" -ne 0 ]; then
+    why=${out##*$'\n'}   # pip's last line, such as "No matching distribution found for cffi==2.1.1"
+    say "the bundle has no wheels for Python $py_version on $arch (${why#ERROR: }): installing the locked versions and hashes from ${PIP_INDEX_URL:-"pip's index (PyPI unless pip.conf names another)"}"
+    retry 5 "${pip[@]}"
   fi
   echo "$want" >"$venv/.installed"
 fi

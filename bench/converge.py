@@ -73,14 +73,17 @@ def packages(*where):
 def floor(node, image_packages):
     """Seconds to install, in a fresh container, what on_create.sh and the roles installed on node:
     the venv's pip packages (from the same wheels) and the apt packages the image lacked."""
-    want = run("podman", "exec", node, "cat", "/opt/hyperpod-bundle/venv/.installed").strip()
+    # "<the lock on_create.sh installed> <its hash>"; the lock is the checkout's, as in the bundle.
+    lock = run("podman", "exec", node, "cat", "/opt/hyperpod-bundle/venv/.installed").split()[0]
     apt = " ".join(sorted(packages("exec", node) - image_packages))
     script = (f"set -e; t0=$(date +%s.%N); python3 -m venv /tmp/venv; "
-              f"/tmp/venv/bin/pip install -q --no-index --find-links /wheels {want}; "
+              f"/tmp/venv/bin/pip install -q --no-index --find-links /wheels --only-binary=:all: "
+              f"--require-hashes -r /lock.txt; "
               + (f"apt-get update -qq; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq {apt} >/dev/null; "
                  if apt else "")
               + "t1=$(date +%s.%N); python3 -c \"print($t1 - $t0)\"")
-    out = run("podman", "run", "--rm", "-v", f"{REPO / '.cache' / 'wheels'}:/wheels:ro", IMAGE, "bash", "-c", script)
+    out = run("podman", "run", "--rm", "-v", f"{REPO / '.cache' / 'wheels'}:/wheels:ro", "-v",
+              f"{REPO / lock}:/lock.txt:ro", IMAGE, "bash", "-c", script)
     return float(out.split()[-1]), apt or "none"
 
 

@@ -1,46 +1,64 @@
 #!/usr/bin/env python3
-"""Download the wheels on_create.sh installs on a node, for the nodes' Python versions.
+"""Download the wheels that requirements/node-lock/ names, for each lock's Python on each
+architecture (workstation/node_lock.py): exactly those, hash-checked, into .cache/wheels/.
 
-They land in .cache/wheels/, which the test harness copies into each simulated node's bundle as
-wheels/, so nodes install ansible-core and ansible-runner without reaching PyPI (containers here
-cannot reach it over HTTPS, and HyperPod nodes in closed VPCs cannot either).
+`bootstrap.py bundle` packs them as wheels/, and the test harness copies that bundle into each
+simulated node, so nodes install ansible-core, ansible-runner and boto3 without reaching PyPI
+(containers here cannot reach it over HTTPS; HyperPod nodes in closed VPCs cannot either).
+Each change downloads into a fresh folder that then replaces the wheels (the old ones serve as a
+local source), so that no wheel the locks stopped naming stays in the bundle.
 """
 
-import pathlib
+import hashlib
+import shutil
 import subprocess
 import sys
+from pathlib import Path
 
-ROOT = pathlib.Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from workstation import node_lock  # noqa: E402
+
 TARGET = ROOT / ".cache" / "wheels"
-# HyperPod's Ubuntu 22.04 image has 3.10, Debian 12 (most test containers) 3.11, Debian 13 (the
-# slurm24 scenario) and Ubuntu 24.04 3.12+.
-PYTHONS = ("3.10", "3.11", "3.13")
-# The cores on_create.sh picks per Python; 3.11 also runs 2.17 in the tests (HyperPod's ceiling).
-CORES = {"3.10": ["2.17.14"], "3.11": ["2.19.14", "2.17.14"], "3.13": ["2.21.5"]}
-RUNNER = "ansible-runner==2.4.3"
-# For the accounting role's Secrets Manager lookup (rds backend).
-BOTO3 = "boto3==1.43.11"
-# glibc 2.35 on Ubuntu 22.04, 2.36 on Debian 12.
-PLATFORMS = ("manylinux2014_x86_64", "manylinux_2_17_x86_64", "manylinux_2_28_x86_64",
-             "manylinux_2_34_x86_64")
+
+
+def download(lock, arch, target, old=TARGET):
+    """pip download of one lock for one Python and architecture (only wheels, every hash checked)."""
+    cmd = [sys.executable, "-m", "pip", "download", "-q", "--dest", str(target), "--no-deps", "--only-binary=:all:",
+           "--require-hashes", "--implementation", "cp", "--python-version", lock.python, "--find-links", str(old)]
+    for platform in node_lock.manylinux_platforms(arch):
+        cmd += ["--platform", platform]
+    subprocess.run(cmd + ["-r", str(lock.path)], check=True)
+
+
+def sha256(path):
+    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def main():
-    stamp = TARGET / (".stamp-" + "-".join("%s:%s" % (p, ",".join(CORES[p])) for p in PYTHONS) + "-" + BOTO3)
+    locks = node_lock.read_locks()
+    if not locks:
+        sys.exit(f"fetch_node_wheels.py: no locks in {node_lock.LOCK_DIR}; run tools/lock_node_requirements.py")
+    # The stamp names the locks' content and the architectures: a change to either downloads again.
+    digest = hashlib.sha256("".join(sha256(lock.path) for lock in locks).encode()
+                            + " ".join(node_lock.manylinux_platforms(a)[0] for a in node_lock.ARCHES).encode())
+    stamp = TARGET / f".stamp-{digest.hexdigest()[:16]}"
     if stamp.exists():
         return 0
     TARGET.mkdir(parents=True, exist_ok=True)
-    for python in PYTHONS:
-        for core in CORES[python]:
-            print("==> downloading wheels for Python %s: ansible-core %s, %s, %s" % (python, core, RUNNER, BOTO3),
-                  flush=True)
-            cmd = [sys.executable, "-m", "pip", "download", "-q", "-d", str(TARGET), "--only-binary=:all:",
-                   "--python-version", python, "--implementation", "cp"]
-            for platform in PLATFORMS:
-                cmd += ["--platform", platform]
-            subprocess.run(cmd + ["ansible-core==" + core, RUNNER, BOTO3], check=True)
-    for old in TARGET.glob(".stamp-*"):
+    new = TARGET.parent / ".wheels-new"
+    shutil.rmtree(new, ignore_errors=True)
+    new.mkdir()
+    for lock in locks:
+        for arch in node_lock.ARCHES:
+            print(f"==> wheels for Python {lock.python} on {arch}: {lock.path.relative_to(ROOT)}", flush=True)
+            download(lock, arch, new)
+    # Emptied and refilled rather than replaced: .cache/wheels may be a link to another checkout's.
+    for old in list(TARGET.glob("*.whl")) + list(TARGET.glob(".stamp-*")):
         old.unlink()
+    for wheel in sorted(new.glob("*.whl")):
+        shutil.move(wheel, TARGET / wheel.name)
+    new.rmdir()
     stamp.touch()
     return 0
 

@@ -1,5 +1,5 @@
 """Build the lifecycle bundle: what on_create.sh needs, the Ansible collections the roles use,
-ansible-core wheels for offline nodes, and MANIFEST.json with a content hash.
+the node wheels for offline nodes, and MANIFEST.json with a content hash.
 
 The same inputs give the same bytes: entries sorted, fixed times, owners and modes, so that the
 content hash names a version and every upload of a new version lands under a new S3 prefix.
@@ -18,12 +18,16 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from workstation import node_lock
+
 ROOT = Path(__file__).resolve().parent.parent
 
+# The hash-locked node requirements on_create.sh installs from (workstation/node_lock.py).
+BUNDLE_LOCKS = "requirements/node-lock"
 # What on_create.sh needs, relative to the repository root. The test harness packs the same list
 # (bootstrap.py bundle --list).
 BUNDLE_PATHS = ("on_create.sh", "bootstrap.py", "ansible.cfg", "inventory", "plugins", "playbooks",
-                "roles")
+                "roles", BUNDLE_LOCKS)
 # The role file of the mode the cluster uses (legacy, API-driven), and the users file (roles/fsx):
 # shipped when present.
 ROLE_FILES = ("provisioning_parameters.json", "node_roles.json", "shared_users.txt")
@@ -240,21 +244,30 @@ def node_python_pins(on_create=ROOT / "on_create.sh"):
     return re.findall(r"^\s*(3\.[0-9\[\]-]+)\) core=([0-9.]+)", Path(on_create).read_text(), re.M)
 
 
-def wheel_coverage(bundle, on_create=ROOT / "on_create.sh"):
-    """Which node Pythons install ansible-core from the bundle, and which would need PyPI."""
-    have = {re.sub(r"^ansible_core-([^-]+)-.*", r"\1", w) for w in bundle.wheels if w.startswith("ansible_core-")}
-    pins = [(re.sub(r"\[(\d)-9\]$", r"\1+", py), core) for py, core in node_python_pins(on_create)]
-    return [(py, core) for py, core in pins if core in have], [(py, core) for py, core in pins if core not in have]
+def wheel_coverage(bundle):
+    """{arch: (Pythons that install offline from the bundle's wheels, Pythons that go to the package
+    index)}, for the locks in the bundle that on_create.sh picks."""
+    locks = [node_lock.read_lock(path) for name, path in bundle.files.items()
+             if name.startswith(f"{BUNDLE_LOCKS}/") and name.endswith(".txt")]
+    wheels = {name.split("/", 1)[1]: digest for name, digest in bundle.manifest["files"].items()
+              if name.startswith(f"{BUNDLE_WHEELS}/")}
+    coverage = {}
+    for arch in node_lock.ARCHES:
+        offline, online = coverage.setdefault(arch, ([], []))
+        for lock in sorted(filter(node_lock.is_default, locks), key=lambda lock: int(lock.python.split(".")[1])):
+            (online if node_lock.missing(lock, arch, wheels) else offline).append(lock.python)
+    return coverage
 
 
 def describe(bundle, path, elapsed):
     """One line about a build, for people."""
-    offline, online = wheel_coverage(bundle)
     wheels = "no wheels"
     if bundle.wheels:
-        pypi = f"; PyPI for {', '.join(py for py, _ in online)}" if online else ""
-        wheels = (f"{len(bundle.wheels)} wheels (offline ansible-core for Python "
-                  f"{', '.join(py for py, _ in offline) or 'none'}{pypi})")
+        coverage = wheel_coverage(bundle)
+        offline = "; ".join(f"{', '.join(have)} on {arch}" for arch, (have, _) in coverage.items() if have)
+        index = "; ".join(f"{', '.join(lack)} on {arch}" for arch, (_, lack) in coverage.items() if lack)
+        wheels = (f"{len(bundle.wheels)} wheels (offline for Python {offline or 'none'}"
+                  f"{'; the package index for Python ' + index if index else ''})")
     return (f"bundle {path}: {len(bundle.files) + 1} files, {bundle.size() / 1e6:.1f} MB, collections: "
             f"{', '.join(bundle.collections) or 'none used'}, {wheels}; content hash {bundle.short_hash} "
             f"(built in {elapsed:.1f}s)")
