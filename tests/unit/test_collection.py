@@ -127,7 +127,7 @@ def test_requires_ansible_covers_every_core_on_create_installs():
 
 
 def test_bootstrap_links_the_bundle_under_the_collections_name():
-    match = re.search(r'^COLLECTION = \("(\w+)", "(\w+)"\)', (ROOT / "bootstrap.py").read_text(), re.M)
+    match = re.search(r'^COLLECTION = \("(\w+)", "(\w+)"\)', (ROOT / "lifecycle" / "collection.py").read_text(), re.M)
     assert match and match.groups() == (GALAXY["namespace"], GALAXY["name"])
 
 
