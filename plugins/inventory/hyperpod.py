@@ -63,16 +63,23 @@ resource_config: /opt/ml/config/resource_config.json
 node_roles: node_roles.json
 """
 
-try:
-    from ansible_collections.hyperpod.slurm.plugins.plugin_utils import cluster as model
-except ImportError:
-    # `plugin: hyperpod`, loaded from this folder through the bundle's or a checkout's ansible.cfg
-    # (inventory_plugins), where hyperpod.slurm is on no collections path (bootstrap.py's runs put
-    # it on one): tell Python where this collection is, as bootstrap.py does (lifecycle/collection.py).
-    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
-    import lifecycle  # noqa: F401
-    sys.path.pop(0)
-    from ansible_collections.hyperpod.slurm.plugins.plugin_utils import cluster as model
+def _model():
+    """The cluster model, imported when a config file names this plugin: Ansible loads every enabled
+    inventory plugin just to ask verify_file, also where hyperpod.slurm is some other copy (such as
+    ansible-lint's stand-in with only the roles)."""
+    try:
+        from ansible_collections.hyperpod.slurm.plugins.plugin_utils import cluster
+    except ImportError:
+        # `plugin: hyperpod`, loaded from this folder through the bundle's or a checkout's ansible.cfg
+        # (inventory_plugins), where hyperpod.slurm is on no collections path (bootstrap.py's runs
+        # put it on one): importing lifecycle tells Python where this collection is, as for bootstrap.py.
+        sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+        try:
+            import lifecycle  # noqa: F401
+        finally:
+            sys.path.pop(0)
+        from ansible_collections.hyperpod.slurm.plugins.plugin_utils import cluster
+    return cluster
 
 
 class InventoryModule(BaseInventoryPlugin):
@@ -92,6 +99,7 @@ class InventoryModule(BaseInventoryPlugin):
             value = self.get_option(name)
             return os.path.join(base, os.path.expanduser(value)) if value else None
 
+        model = _model()
         try:
             cluster = model.load_cluster(opt("resource_config"), opt("provisioning_parameters"), opt("node_roles"),
                                          opt("shared_users"))
