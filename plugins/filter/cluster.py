@@ -3,7 +3,7 @@ and Prometheus make of it. Each is one pass over the nodes: linear in the number
 
 import re
 
-from ansible_collections.hyperpod.slurm.plugins.plugin_utils.cluster import inventory_nodes
+from ansible_collections.hyperpod.slurm.plugins.plugin_utils.cluster import inventory_nodes, inventory_nodes_and_vars
 
 
 def cluster_nodes(groups, hostvars):
@@ -22,18 +22,18 @@ def slurm_partitions(nodes):
     return [{"name": name, "nodes": members[name]} for name in sorted(members, key=str.lower)]
 
 
-def prometheus_targets(nodes, hostvars, ports, gpu_instance_types=(), efa_instance_types=()):
-    """File-based discovery per job {node, dcgm, efa: [{targets: [address:port], labels}]}: every node
-    for node exporter, the nodes with a GPU for dcgm, with EFA for efa.
+def prometheus_targets(groups, hostvars, ports, gpu_instance_types=(), efa_instance_types=()):
+    """File-based discovery per job {node, dcgm, efa: [{targets: [address:port], labels}]} for the
+    cluster's nodes (cluster_nodes): every node for node exporter, the nodes with a GPU for dcgm,
+    with EFA for efa.
 
     The controller cannot see other nodes' devices (each node runs its own play), so it goes by what
     the inventory says: a node's observability_gpu / observability_efa (present, absent, auto) where
     set, else its instance type against the patterns (regular expressions matched at its start)."""
     targets = {job: [] for job in ports}
-    for node in nodes:
+    for node, variables in inventory_nodes_and_vars(groups, hostvars):
         labels = {"node": node["slurm_nodename"], "node_type": node["node_type"],
                   "partition": ",".join(node["partitions"]), "instance_group": node["instance_group"]}
-        variables = hostvars[node["name"]]
         has = {"node": True,
                "dcgm": _device(variables, "observability_gpu", node["instance_type"], gpu_instance_types),
                "efa": _device(variables, "observability_efa", node["instance_type"], efa_instance_types)}

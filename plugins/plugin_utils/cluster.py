@@ -27,7 +27,8 @@ from ansible_collections.hyperpod.slurm.plugins.plugin_utils.resource_config imp
 from ansible_collections.hyperpod.slurm.plugins.plugin_utils.shared_users import read_shared_users
 
 __all__ = ["ConfigError", "ConfigWarning", "Cluster", "Group", "Host", "NODE_TYPES", "Role", "check_roles",
-           "check_storage", "check_workload_manager", "find_self", "group_name", "inventory_nodes", "load_cluster",
+           "check_storage", "check_workload_manager", "find_self", "group_name", "inventory_nodes",
+           "inventory_nodes_and_vars", "load_cluster",
            "node", "read_json", "read_shared_users", "role_file_fix", "roles_from_file", "roles_from_slurm_config"]
 
 # Slurm node types, in the order the model lists nodes.
@@ -122,22 +123,27 @@ def inventory_nodes(groups, hostvars):
     hyperpod_instance_group where it set them: the real names, which group names only approximate.
     Elsewhere they are the groups partition_<name> and instance_group_<name> holding the host.
     One pass over the groups and one look at each node's variables: linear in the number of nodes."""
+    return [node for node, _ in inventory_nodes_and_vars(groups, hostvars)]
+
+
+def inventory_nodes_and_vars(groups, hostvars):
+    """inventory_nodes, each node with its host's variables: (node, variables) pairs, one at a time
+    (Ansible works out all of a host's variables at each look, so a filter that needs more of them
+    looks once, and keeps none longer than it needs)."""
     member_of = {}  # host -> {"partition": [names], "instance_group": [names]}
     for group, hosts in groups.items():
         for kind in ("partition", "instance_group"):
             if group.startswith(kind + "_") and len(group) > len(kind) + 1:
                 for host in hosts:
                     member_of.setdefault(host, {}).setdefault(kind, []).append(group[len(kind) + 1:])
-    nodes = []
     for node_type in NODE_TYPES:
         for host in groups.get("slurm_" + node_type) or []:
             hv, member = hostvars[host], member_of.get(host, {})
             partitions = [hv["hyperpod_partition"]] if "hyperpod_partition" in hv else sorted(member.get("partition", []))
             instance_group = (hv["hyperpod_instance_group"] if "hyperpod_instance_group" in hv
                               else ",".join(sorted(member.get("instance_group", []))))
-            nodes.append(node(host, node_type, partitions, instance_group, _var(hv, "ansible_host", host),
-                              _var(hv, "slurm_nodename", host), _var(hv, "hyperpod_instance_type", "")))
-    return nodes
+            yield node(host, node_type, partitions, instance_group, _var(hv, "ansible_host", host),
+                       _var(hv, "slurm_nodename", host), _var(hv, "hyperpod_instance_type", "")), hv
 
 
 def _var(hostvars, name, default):

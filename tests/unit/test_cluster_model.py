@@ -120,23 +120,23 @@ def test_one_look_at_each_nodes_variables(hp):
 def test_targets_carry_the_models_labels(load, rc, pp):
     pp["worker_groups"][0]["partition_name"] = "gpu-a"
     groups, hostvars = plugin_inventory(load(rc, pp))
-    targets = filters.prometheus_targets(filters.cluster_nodes(groups, hostvars), hostvars, PORTS,
-                                         [r"ml\.g5\."], [])
+    targets = filters.prometheus_targets(groups, hostvars, PORTS, [r"ml\.g5\."], [])
     assert targets["node"][2] == {"targets": ["10.89.50.21:9100"], "labels": {
         "node": "ip-10-89-50-21", "node_type": "compute", "partition": "gpu-a", "instance_group": "compute-gpu"}}
     assert [t["targets"] for t in targets["dcgm"]] == [["10.89.50.21:9400"]]
     assert targets["efa"] == []
 
 
-def test_devices_from_overrides_then_instance_types(hp):
+def test_devices_from_overrides_then_instance_types():
     groups = {"slurm_compute": ["a", "b", "c", "d", "e"]}
     hostvars = {"a": {"hyperpod_instance_type": "ml.p5.48xlarge"},
                 "b": {"hyperpod_instance_type": "ml.p5.48xlarge", "observability_gpu": "absent"},
                 "c": {"hyperpod_instance_type": "ml.c5.large", "observability_gpu": "present"},
                 "d": {"hyperpod_instance_type": "xml.p5.48xlarge"},  # patterns match at the start
                 "e": {"observability_efa": "present"}}
-    targets = filters.prometheus_targets(hp.inventory_nodes(groups, hostvars), hostvars, PORTS,
-                                         [r"ml\.p5\."], [r"ml\.p5\."])
+    CountingHostvars.lookups = 0
+    targets = filters.prometheus_targets(groups, CountingHostvars(hostvars), PORTS, [r"ml\.p5\."], [r"ml\.p5\."])
+    assert CountingHostvars.lookups == len(hostvars)
     assert [t["labels"]["node"] for t in targets["dcgm"]] == ["a", "c"]
     assert [t["labels"]["node"] for t in targets["efa"]] == ["a", "b", "e"]
     assert [t["labels"]["partition"] for t in targets["node"]] == [""] * 5
