@@ -1,5 +1,5 @@
 """The Slurm role of every instance group of the request, from provisioning_parameters.json
-(legacy) or SlurmConfig (API-driven), checked with the inventory plugin's own checks, and the
+(legacy) or SlurmConfig (API-driven), checked with the cluster model's own checks, and the
 role files the bundle ships against it."""
 
 from pathlib import Path
@@ -85,7 +85,7 @@ def check_legacy_role_file(bundle, pp_arg, problems):
 
 
 def check_legacy(request, pp_path, problems):
-    """provisioning_parameters.json against the request, with the inventory plugin's checks."""
+    """provisioning_parameters.json against the request, with the cluster model's checks."""
     if request.slurm_orchestrator() is not None and pp_path:
         problems.error(request.path, "Orchestrator.Slurm", f"set with a provisioning_parameters.json: HyperPod "
                        f"refuses both (\"{BOTH_ROLE_SOURCES}\")",
@@ -118,7 +118,7 @@ def check_multi_head(request, pp_path, by_group, slurm, problems):
                        f"{g.count} controllers (multi-head) without slurm_configurations in {Path(pp_path).name}: "
                        "they would have no shared state", "set InstanceCount to 1, or add slurm_configurations "
                        "(slurm_database_endpoint, slurm_database_secret_arn) to provisioning_parameters.json")
-    # The database endpoint and secret themselves: the plugin's check_storage (nodes run it too).
+    # The database endpoint and secret themselves: the model's check_storage (nodes run it too).
 
 
 def check_counts(request, by_group, problems):
