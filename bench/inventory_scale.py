@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""Inventory scale: wall time and peak memory of the hyperpod inventory plugin and of rendering
-slurm.conf (standalone mode) for generated legacy-mode clusters; prints markdown tables.
+"""Inventory scale: wall time and peak memory of the hyperpod inventory plugin, and of rendering
+slurm.conf (standalone mode) and the Prometheus targets, for generated legacy-mode clusters; prints
+markdown tables.
 
   .venv/bin/python bench/inventory_scale.py [--sizes 10,1000,10000] [--keep DIR] [--ansible-bin DIR]
 
@@ -8,10 +9,11 @@ slurm.conf (standalone mode) for generated legacy-mode clusters; prints markdown
 the newest for HyperPod's Python 3.10).
 
 Each step runs in a fresh process, so that its peak RSS (getrusage maxrss) is its own:
-  load_cluster            the plugin's validation and cluster model, in-process (what bootstrap.py checks)
+  load_cluster            the cluster model and its validation, in-process (what bootstrap.py checks)
   bootstrap.py inventory  load_cluster, then Ansible's inventory through the plugin, every host's vars
   ansible-inventory       ansible-inventory --list with the plugin's config file
-  render slurm.conf       ansible-playbook rendering the role's template on the controller
+  render slurm.conf       ansible-playbook rendering the slurm_controller role's template on the controller
+  render targets          ansible-playbook rendering the observability role's scrape targets there
 """
 
 import argparse
@@ -26,6 +28,8 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+from lifecycle import collection  # noqa: E402 - now this checkout is the collection hyperpod.slurm here too
 BIN = Path(os.environ.get("BENCH_ANSIBLE_BIN") or Path(sys.executable).parent)
 # (instance group, instance type, vCPUs, memory MB, share of the compute nodes); one controller
 # and one login node, the rest split across three partitions.
@@ -38,11 +42,7 @@ ENV = {"ANSIBLE_CONFIG": str(REPO / "ansible.cfg"), "PATH": f"{BIN}:/usr/bin:/bi
 
 def collections_path(folder):
     """A collections path in which this checkout is hyperpod.slurm (the roles name their filters so)."""
-    link = Path(folder, "collections", "ansible_collections", "hyperpod", "slurm")
-    if not link.is_symlink():
-        link.parent.mkdir(parents=True, exist_ok=True)
-        link.symlink_to(REPO, target_is_directory=True)
-    return link.parents[1]
+    return collection.link(REPO, Path(folder, "collections"))
 
 
 def instance(group, n, index):
@@ -82,6 +82,7 @@ def generate(nodes, folder):
         "plugin: hyperpod\nresource_config: resource_config.json\nprovisioning_parameters: provisioning_parameters.json\n")
 
 
+LOCAL = ["-e", "ansible_connection=local", "-e", "ansible_python_interpreter={{ ansible_playbook_python }}"]
 STEPS = {
     "bootstrap.py inventory": lambda d: [str(BIN / "python"), str(REPO / "bootstrap.py"), "inventory", "--resource-config",
                                          str(d / "resource_config.json"), "--provisioning-parameters",
@@ -90,8 +91,9 @@ STEPS = {
                                            "--list"],
     "render slurm.conf": lambda d: [str(BIN / "ansible-playbook"), "-i", str(d / "cluster.hyperpod.yml"),
                                     str(REPO / "bench" / "render_slurm_conf.yml"), "-e", f"out={d / 'slurm.conf'}",
-                                    "-e", "ansible_connection=local",
-                                    "-e", "ansible_python_interpreter={{ ansible_playbook_python }}"],
+                                    *LOCAL],
+    "render targets": lambda d: [str(BIN / "ansible-playbook"), "-i", str(d / "cluster.hyperpod.yml"),
+                                 str(REPO / "bench" / "render_prometheus_targets.yml"), "-e", f"out={d}", *LOCAL],
 }
 
 
@@ -99,10 +101,9 @@ def measure_one(step, folder):
     """In a fresh process: run one step, print {"seconds", "peak_mb"}."""
     folder = Path(folder)
     if step == "load_cluster":
-        sys.path.insert(0, str(REPO / "plugins" / "inventory"))
-        import hyperpod  # its import (Ansible's, for the plugin class) is not what is measured
+        from ansible_collections.hyperpod.slurm.plugins.plugin_utils import cluster
         started = time.perf_counter()
-        hyperpod.load_cluster(folder / "resource_config.json", folder / "provisioning_parameters.json")
+        cluster.load_cluster(folder / "resource_config.json", folder / "provisioning_parameters.json")
         who = resource.RUSAGE_SELF
     else:
         started = time.perf_counter()
@@ -130,12 +131,9 @@ def measure(step, folder):
 def scattered(nodes, prefix_bits=18, seed=1):
     """The longest hostlist of legacy names (ip-a-b-c-d) when the addresses are scattered over a
     subnet, as EC2 hands them out, rather than consecutive as generated above."""
-    import importlib.util
     import random
-    spec = importlib.util.spec_from_file_location(
-        "hostlist", REPO / "plugins" / "filter" / "hostlist.py")
-    hostlist = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(hostlist)
+
+    from ansible_collections.hyperpod.slurm.plugins.filter import hostlist
     picks = random.Random(seed).sample(range(1, 2 ** (32 - prefix_bits) - 1), nodes)
     return len(hostlist.hostlist_compress([f"ip-10-1-{i >> 8}-{i & 255}" for i in picks]))
 

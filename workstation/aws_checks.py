@@ -1,4 +1,4 @@
-"""bootstrap.py validate --aws: what only the account can tell. The subnets are private, a
+"""validate --aws: what only the account can tell. The subnets are private, a
 security group lets the nodes talk to each other (EFA needs all traffic to and from itself), and
 the FSx file systems exist with the DNS and mount names given."""
 

@@ -24,13 +24,16 @@ ROOT = Path(__file__).resolve().parent.parent
 
 # The hash-locked node requirements on_create.sh installs from (workstation/node_lock.py).
 BUNDLE_LOCKS = "requirements/node-lock"
-# What on_create.sh needs, relative to the repository root. The test harness packs the same list
-# (bootstrap.py bundle --list).
-BUNDLE_PATHS = ("on_create.sh", "bootstrap.py", "ansible.cfg", "inventory", "plugins", "playbooks",
+# What on_create.sh needs, relative to the repository root: the driver and its modules, the
+# settings every node gets, the collection hyperpod.slurm (plugins, playbooks, roles) and the node
+# locks. The test harness packs the same list (bootstrap.py bundle --list).
+BUNDLE_PATHS = ("on_create.sh", "bootstrap.py", "lifecycle", "ansible.cfg", "group_vars", "plugins", "playbooks",
                 "roles", BUNDLE_LOCKS)
 # The role file of the mode the cluster uses (legacy, API-driven), and the users file (roles/fsx):
 # shipped when present.
 ROLE_FILES = ("provisioning_parameters.json", "node_roles.json", "shared_users.txt")
+# Settings for single nodes, beside group_vars: shipped when present.
+OPTIONAL_DIRS = ("host_vars",)
 # Test and development leftovers that may sit inside the folders above.
 SKIP_DIRS = {"__pycache__", ".pytest_cache", "tests", "molecule", ".git"}
 SKIP_SUFFIXES = (".pyc", ".pyo", ".retry", ".swp", "~")
@@ -94,7 +97,8 @@ def source_paths(source=ROOT):
     missing = [p for p in BUNDLE_PATHS if not (source / p).exists()]
     if missing:
         raise BundleError(f"{source} lacks {', '.join(missing)}: is it a checkout of this repository?")
-    return list(BUNDLE_PATHS) + [p for p in ROLE_FILES if (source / p).is_file()]
+    return (list(BUNDLE_PATHS) + [p for p in ROLE_FILES if (source / p).is_file()]
+            + [p for p in OPTIONAL_DIRS if (source / p).is_dir()])
 
 
 def used_collections(files, available):
@@ -274,7 +278,7 @@ def describe(bundle, path, elapsed):
 
 
 def main(args):
-    """bootstrap.py bundle [OUT] [--list] [--wheels DIR | --no-wheels] [--collections DIR] [--json]"""
+    """bundle [OUT] [--list] [--wheels DIR | --no-wheels] [--collections DIR] [--json]"""
     started = time.monotonic()
     wheels = None if args.no_wheels else (args.wheels or WHEELS_DIR)
     try:
@@ -283,7 +287,7 @@ def main(args):
             return 0
         bundle, path = build(args.out, ROOT, args.collections or COLLECTIONS_DIR, wheels)
     except (BundleError, OSError) as e:
-        print(f"bootstrap.py bundle: {e}", file=sys.stderr)
+        print(f"{args.prog}: {e}", file=sys.stderr)
         return 1
     elapsed = time.monotonic() - started
     if args.json:

@@ -1,11 +1,8 @@
 """The problems validate finds: errors and warnings, each naming a file, a field and a fix (the
-inventory plugin's ConfigError, whose checks validate reuses)."""
+cluster model's ConfigError and ConfigWarning: validate reuses the model's checks)."""
 
-from bootstrap import hp  # the plugin as bootstrap.py loads it: one ConfigError class
-
-
-class ConfigWarning(hp.ConfigError):
-    """Worth a look, but the cluster would work."""
+from ansible_collections.hyperpod.slurm.plugins.plugin_utils import cluster as model
+from ansible_collections.hyperpod.slurm.plugins.plugin_utils.inputs import ConfigWarning
 
 
 def severity(problem):
@@ -21,7 +18,7 @@ class Problems(list):
             self.append(problem)
 
     def error(self, path, field, problem, fix):
-        self.add(hp.ConfigError(path, field, problem, fix))
+        self.add(model.ConfigError(path, field, problem, fix))
 
     def warning(self, path, field, problem, fix):
         self.add(ConfigWarning(path, field, problem, fix))

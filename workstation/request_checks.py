@@ -4,7 +4,7 @@ LifeCycleConfig against the bundle, FSx storage, orchestration settings."""
 import re
 
 from workstation import request_model
-from workstation.problems import hp
+from workstation.problems import model
 
 ENTRY_POINT = "on_create.sh"
 S3_URI_RE = re.compile(r"^s3://([^/]+)(?:/(.*))?$")
@@ -21,7 +21,7 @@ class Request:
         self.data = data if self.whole else {"InstanceGroups": data}
         raw = self.data.get("InstanceGroups")
         self.raw_groups = [g if isinstance(g, dict) else {} for g in raw] if isinstance(raw, list) else []
-        self.groups = []  # hp.Group, for the groups with a usable name
+        self.groups = []  # model.Group, for the groups with a usable name
 
     @property
     def api_driven(self):
@@ -52,7 +52,7 @@ def read_groups(request, problems):
         seen[name] = i
         # A count the model refused counts as 1 here: one problem is enough.
         count = count if isinstance(count, int) and not isinstance(count, bool) and count >= 0 else 1
-        request.groups.append(hp.Group(name, i, g, [], name_key="InstanceGroupName", count=count))
+        request.groups.append(model.Group(name, i, g, [], name_key="InstanceGroupName", count=count))
 
 
 

@@ -1,10 +1,10 @@
 """The Slurm role of every instance group of the request, from provisioning_parameters.json
-(legacy) or SlurmConfig (API-driven), checked with the inventory plugin's own checks, and the
+(legacy) or SlurmConfig (API-driven), checked with the cluster model's own checks, and the
 role files the bundle ships against it."""
 
 from pathlib import Path
 
-from workstation.problems import hp
+from workstation.problems import model
 
 # HyperPod's own error for a request that mixes both ways of declaring node types.
 BOTH_ROLE_SOURCES = "cannot include both a SLURM Orchestrator Config and a provisioning_parameters.json"
@@ -20,15 +20,15 @@ def check_api_driven(request, bundle, pp_arg, problems):
                        "delete it from the bundle and rebuild; node types come from SlurmConfig"
                        if pp == bundle.pp else "leave --provisioning-parameters out")
     found = []
-    roles = hp.roles_from_slurm_config(request.path, request.groups, found)
+    roles = model.roles_from_slurm_config(request.path, request.groups, found)
     for g in request.groups:
         if "SlurmConfig" not in g.raw:
-            found.append(hp.ConfigError(request.path, f"InstanceGroups[{g.index}].SlurmConfig",
+            found.append(model.ConfigError(request.path, f"InstanceGroups[{g.index}].SlurmConfig",
                                         f"missing on group {g.name!r}, while other groups have one",
                                         "give every instance group a SlurmConfig (NodeType Controller, Login or "
                                         "Compute)"))
-            roles.append(hp.Role(g.name, None, None, request.path, f"InstanceGroups[{g.index}].SlurmConfig"))
-    by_group = hp.check_roles(roles, request.groups, request.path, "set its SlurmConfig.NodeType", found)
+            roles.append(model.Role(g.name, None, None, request.path, f"InstanceGroups[{g.index}].SlurmConfig"))
+    by_group = model.check_roles(roles, request.groups, request.path, "set its SlurmConfig.NodeType", found)
     problems.extend_from(found)
     if bundle.node_roles:
         compare_node_roles(request, bundle.node_roles, by_group, problems)
@@ -46,8 +46,8 @@ def compare_node_roles(request, path, by_group, problems):
     say what the request says."""
     found = []
     try:
-        roles = hp.roles_from_file(str(path), hp.read_json(path), request.groups, request.path, found)
-    except hp.ConfigError as e:
+        roles = model.roles_from_file(str(path), model.read_json(path), request.groups, request.path, found)
+    except model.ConfigError as e:
         found.append(e)
         roles = []
     problems.extend_from(found)
@@ -85,7 +85,7 @@ def check_legacy_role_file(bundle, pp_arg, problems):
 
 
 def check_legacy(request, pp_path, problems):
-    """provisioning_parameters.json against the request, with the inventory plugin's checks."""
+    """provisioning_parameters.json against the request, with the cluster model's checks."""
     if request.slurm_orchestrator() is not None and pp_path:
         problems.error(request.path, "Orchestrator.Slurm", f"set with a provisioning_parameters.json: HyperPod "
                        f"refuses both (\"{BOTH_ROLE_SOURCES}\")",
@@ -96,15 +96,15 @@ def check_legacy(request, pp_path, problems):
                        "(legacy mode) or give every instance group a SlurmConfig (API-driven mode)")
         return {}, {}
     try:
-        pp = hp.read_json(pp_path)
-    except hp.ConfigError as e:
+        pp = model.read_json(pp_path)
+    except model.ConfigError as e:
         problems.add(e)
         return {}, {}
     found = []
-    hp.check_workload_manager(pp_path, pp, found)
-    roles = hp.roles_from_file(pp_path, pp, request.groups, request.path, found)
-    by_group = hp.check_roles(roles, request.groups, request.path, hp.role_file_fix(pp_path), found)
-    storage = hp.check_storage(pp_path, pp, found)
+    model.check_workload_manager(pp_path, pp, found)
+    roles = model.roles_from_file(pp_path, pp, request.groups, request.path, found)
+    by_group = model.check_roles(roles, request.groups, request.path, model.role_file_fix(pp_path), found)
+    storage = model.check_storage(pp_path, pp, found)
     problems.extend_from(found)
     check_multi_head(request, pp_path, by_group, storage["slurm_configurations"], problems)
     return by_group, storage
@@ -118,7 +118,7 @@ def check_multi_head(request, pp_path, by_group, slurm, problems):
                        f"{g.count} controllers (multi-head) without slurm_configurations in {Path(pp_path).name}: "
                        "they would have no shared state", "set InstanceCount to 1, or add slurm_configurations "
                        "(slurm_database_endpoint, slurm_database_secret_arn) to provisioning_parameters.json")
-    # The database endpoint and secret themselves: the plugin's check_storage (nodes run it too).
+    # The database endpoint and secret themselves: the model's check_storage (nodes run it too).
 
 
 def check_counts(request, by_group, problems):

@@ -1,4 +1,4 @@
-"""bootstrap.py upload s3://bucket/prefix: the bundle to S3 under <prefix>/<content hash>/, then
+"""upload s3://bucket/prefix: the bundle to S3 under <prefix>/<content hash>/, then
 the LifeCycleConfig for create_cluster.json.
 
 Only what is missing is sent: files already under the destination with the same sha256 (from its
@@ -219,10 +219,10 @@ def main(args):
         client = boto3.Session().client("s3", config=RETRIES)
         result = upload(client, folder, bucket, prefix)
     except (UploadError, bundles.BundleError) as e:
-        print(f"bootstrap.py upload: {e}", file=sys.stderr)
+        print(f"{args.prog}: {e}", file=sys.stderr)
         return 2
     except (BotoCoreError, ClientError) as e:
-        print(f"bootstrap.py upload: {explain(e, *parse_uri(args.uri))}", file=sys.stderr)
+        print(f"{args.prog}: {explain(e, *parse_uri(args.uri))}", file=sys.stderr)
         return 1
     finally:
         shutil.rmtree(scratch, ignore_errors=True)

@@ -1,10 +1,10 @@
-"""bootstrap.py validate: a CreateCluster request checked against this bundle before the cluster
+"""validate: a CreateCluster request checked against this bundle before the cluster
 exists, every problem listed, each naming the file, the field and a fix; exit 1 on any error.
 
 The checks live beside this file: request_model.py (the API's own model), request_checks.py
 (LifeCycleConfig, FSx, orchestration), slurm_roles.py (node types and partitions, with the
-inventory plugin's checks), role_variables.py (group_vars and host_vars: the check every node runs first),
-aws_checks.py (--aws: subnets, security groups, FSx in the account).
+cluster model's checks), aws_checks.py (--aws: subnets, security groups, FSx in the account); the
+bundle's group_vars and host_vars get the check every node runs first (lifecycle/settings.py).
 """
 
 import json
@@ -12,9 +12,10 @@ import os
 import sys
 from pathlib import Path
 
+from lifecycle import settings
 from workstation import bundle as bundle_files
-from workstation import request_checks, role_variables, slurm_roles
-from workstation.problems import Problems, hp, severity
+from workstation import request_checks, slurm_roles
+from workstation.problems import Problems, model, severity
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -56,8 +57,8 @@ def validate(create_cluster, provisioning_parameters=None, bundle_dir=ROOT, aws=
     problems = Problems()
     bundle = Bundle(bundle_dir)
     try:
-        request = request_checks.Request(create_cluster, hp.read_json(create_cluster, array_ok=True))
-    except hp.ConfigError as e:
+        request = request_checks.Request(create_cluster, model.read_json(create_cluster, array_ok=True))
+    except model.ConfigError as e:
         problems.add(e)
         return problems
     request_checks.check_request_model(request, problems)
@@ -76,10 +77,10 @@ def validate(create_cluster, provisioning_parameters=None, bundle_dir=ROOT, aws=
     request_checks.check_lifecycle(request, bundle, problems)
     request_checks.check_storage_configs(request, pp_storage, problems)
     request_checks.check_orchestration(request, problems)
-    role_variables.check(bundle.root, problems.error, problems.warning)
+    problems.extend_from(settings.problems(bundle.root, overridden=True))
     if bundle.shared_users:  # every bad line, as each node would refuse the first
         users_problems = []
-        hp.read_shared_users(bundle.shared_users, users_problems)
+        model.read_shared_users(bundle.shared_users, users_problems)
         for problem in users_problems:
             problems.add(problem)
     if aws:
@@ -97,7 +98,7 @@ def main(args):
     try:
         problems = validate(args.create_cluster, args.provisioning_parameters, Path(args.bundle or ROOT), args.aws)
     except bundle_files.BundleError as e:
-        print(f"bootstrap.py validate: --bundle: {e}", file=sys.stderr)
+        print(f"{args.prog}: --bundle: {e}", file=sys.stderr)
         return 2
     if args.json:
         print(json.dumps(as_json(problems), indent=2))

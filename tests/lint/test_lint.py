@@ -24,4 +24,8 @@ def test_yamllint():
 def test_shell_scripts_parse():
     for script in ["on_create.sh", "tools/setup-host", "tools/test", "tools/cluster", "tools/build-collection",
                    ".ci/run"]:
-        check(["bash", "-n", script])
+        text = (ROOT / script).read_text()
+        if text.startswith("#!") and "python" in text.splitlines()[0]:  # tools/cluster is Python now
+            compile(text, script, "exec")
+        else:
+            check(["bash", "-n", script])

@@ -107,7 +107,7 @@ def test_every_internal_variable_read_is_defined(roles):
 def settings():
     """(file, name) for every variable set outside the roles' own files: the bundle's group_vars,
     the scenarios' inventories and the roles' dependencies."""
-    for path in sorted((ROOT / "inventory" / "group_vars").glob("*.yml")):
+    for path in sorted((ROOT / "group_vars").glob("*.yml")):
         yield from ((path, name) for name in yaml.safe_load(path.read_text()) or {})
     for path in sorted((ROOT / "molecule").glob("*/molecule.yml")):
         inventory = (yaml.safe_load(path.read_text()).get("provisioner") or {}).get("inventory") or {}

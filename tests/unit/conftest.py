@@ -1,4 +1,4 @@
-"""Shared fixtures: the plugin module as bootstrap.py loads it, and input files."""
+"""Shared fixtures: the cluster model as everyone imports it (by its collection name), and input files."""
 
 import copy
 import json
@@ -15,9 +15,8 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 
 sys.path.insert(0, str(REPO))
-import bootstrap  # noqa: E402 - the checkout's root on the path first
-
-_HP = bootstrap.hp
+from lifecycle import collection  # noqa: E402 - the checkout's root on the path first; now hyperpod.slurm
+from ansible_collections.hyperpod.slurm.plugins.plugin_utils import cluster as _HP  # noqa: E402
 _EXAMPLE = {
     "rc": json.loads((EXAMPLES / "resource_config.json").read_text()),
     "pp": json.loads((EXAMPLES / "provisioning_parameters.json").read_text()),
@@ -34,10 +33,7 @@ def hp():
 def repo_collections(tmp_path_factory):
     """A collections path in which this checkout is the collection hyperpod.slurm (as bootstrap.py
     makes the bundle on a node), so the roles' hyperpod.slurm.* plugins resolve."""
-    path = tmp_path_factory.mktemp("collections")
-    (path / "ansible_collections" / "hyperpod").mkdir(parents=True)
-    (path / "ansible_collections" / "hyperpod" / "slurm").symlink_to(REPO, target_is_directory=True)
-    return path
+    return collection.link(REPO, tmp_path_factory.mktemp("collections"))
 
 
 @pytest.fixture(scope="session")

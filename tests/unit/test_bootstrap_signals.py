@@ -9,14 +9,14 @@ import sys
 import textwrap
 import time
 
-import bootstrap
 from conftest import EXAMPLES, FIXTURES, REPO
+from lifecycle import supervisor
 
 CHILD = textwrap.dedent("""
     import signal, subprocess, sys, time
     sys.path.insert(0, sys.argv[1])
-    import bootstrap
-    signal.signal(signal.SIGTERM, bootstrap.stop_run_tree)  # before the parent may send it
+    from lifecycle import supervisor
+    signal.signal(signal.SIGTERM, supervisor.stop_run_tree)  # before the parent may send it, as bootstrap.py does
     worker = subprocess.Popen(["setsid", "sleep", "300"])  # a session of its own, like a worker
     print(worker.pid, flush=True)
     time.sleep(300)
@@ -26,7 +26,7 @@ CHILD = textwrap.dedent("""
 def gone(pid, within=10.0):
     deadline = time.monotonic() + within
     while time.monotonic() < deadline:
-        if not bootstrap.running(pid):  # a zombie waiting for init counts as gone
+        if not supervisor.running(pid):  # a zombie waiting for init counts as gone
             return True
         time.sleep(0.2)
     return False

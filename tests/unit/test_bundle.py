@@ -62,7 +62,7 @@ def test_contents(tmp_path, wheels):
     built, path = wb.build(tmp_path / "out", wheels_dir=wheels)
     names = {p.relative_to(path).as_posix() for p in path.rglob("*") if p.is_file()}
     for wanted in ("on_create.sh", "bootstrap.py", "ansible.cfg", "MANIFEST.json", "playbooks/site.yml",
-                   "plugins/inventory/hyperpod.py", "inventory/group_vars/all.yml", "roles/slurm_common/tasks/main.yml",
+                   "plugins/inventory/hyperpod.py", "group_vars/all.yml", "roles/slurm_common/tasks/main.yml",
                    "wheels/ansible_core-2.17.14-py3-none-any.whl", "provisioning_parameters.json",
                    "requirements/node-lock/py3.10-ansible-core-2.17.14.txt"):
         assert wanted in names
@@ -91,7 +91,7 @@ def test_same_inputs_same_bytes_and_a_change_a_new_hash(tmp_path, source, wheels
     assert a.read_bytes() == b.read_bytes()
     os.utime(source / "bootstrap.py", (0, 0))  # times do not count, content does
     assert wb.collect(source, wheels_dir=wheels).content_hash == first.content_hash
-    with open(source / "inventory" / "group_vars" / "all.yml", "a") as f:
+    with open(source / "group_vars" / "all.yml", "a") as f:
         f.write("slurm_common_wait_timeout: 60\n")
     assert wb.collect(source, wheels_dir=wheels).content_hash != first.content_hash
 

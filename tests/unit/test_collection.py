@@ -51,7 +51,9 @@ def test_the_tarball_holds_the_collection_and_nothing_else(installed):
         names = tar.getnames()
     assert {name.split("/")[0] for name in names} <= TOP_LEVEL
     for wanted in ["meta/runtime.yml", "playbooks/site.yml", "plugins/inventory/hyperpod.py",
-                   "plugins/filter/hostlist.py", "plugins/test/apt.py", "plugins/lookup/accounting_secret.py", "docs/ordinary-clusters.md"]:
+                   "plugins/filter/hostlist.py", "plugins/test/apt.py", "plugins/lookup/accounting_secret.py", "docs/ordinary-clusters.md",
+                   "plugins/plugin_utils/cluster.py", "plugins/plugin_utils/run_summary.py", "plugins/filter/cluster.py",
+                   "plugins/callback/progress.py"]:
         assert wanted in names
     for role in ROLES:
         assert "roles/%s/tasks/main.yml" % role in names and "roles/%s/meta/argument_specs.yml" % role in names
@@ -70,7 +72,8 @@ def test_ansible_doc_documents_every_role_and_plugin(installed, tmp_path):
         assert set(shown) == set(specs["argument_specs"])
         assert set(shown["main"]["options"]) == set(specs["argument_specs"]["main"]["options"])
     for kind, name in [("inventory", "hyperpod"), ("lookup", "accounting_secret"), ("filter", "hostlist_compress"),
-                       ("filter", "slurm_node_groups"), ("test", "apt_lock_held")]:
+                       ("filter", "slurm_node_groups"), ("test", "apt_lock_held"), ("filter", "cluster_nodes"),
+                       ("filter", "slurm_partitions"), ("filter", "prometheus_targets"), ("callback", "progress")]:
         done = run([str(BIN / "ansible-doc"), "-t", kind, "hyperpod.slurm." + name], env, tmp_path)
         assert done.returncode == 0 and "hyperpod.slurm." + name in done.stdout, done.stderr
 
@@ -127,7 +130,7 @@ def test_requires_ansible_covers_every_core_on_create_installs():
 
 
 def test_bootstrap_links_the_bundle_under_the_collections_name():
-    match = re.search(r'^COLLECTION = \("(\w+)", "(\w+)"\)', (ROOT / "bootstrap.py").read_text(), re.M)
+    match = re.search(r'^COLLECTION = \("(\w+)", "(\w+)"\)', (ROOT / "lifecycle" / "collection.py").read_text(), re.M)
     assert match and match.groups() == (GALAXY["namespace"], GALAXY["name"])
 
 
@@ -141,3 +144,21 @@ def test_every_other_collection_the_roles_use_is_a_declared_dependency(installed
     used -= {"ansible.builtin", "hyperpod.slurm"}
     assert used == {"ansible.posix"}  # a new one: add it to galaxy.yml's dependencies and to this line
     assert set(manifest["collection_info"]["dependencies"]) == used
+
+
+def test_the_cluster_model_and_the_progress_callback_work_from_the_collection(installed, tmp_path):
+    """plugins/plugin_utils goes into the tarball: the filters and the callback import it from there."""
+    _, _, env = installed
+    (tmp_path / "hosts.ini").write_text("[slurm_controller]\nhead1\n[slurm_compute]\nnode1\nnode2\n"
+                                        "[partition_debug]\nnode2\n")
+    (tmp_path / "play.yml").write_text(
+        "- hosts: localhost\n  connection: local\n  gather_facts: false\n  tasks:\n"
+        "    - name: Read the partitions\n      ansible.builtin.debug:\n"
+        "        msg: \"{{ (groups | hyperpod.slurm.cluster_nodes(hostvars) | hyperpod.slurm.slurm_partitions)[0] }}\"\n")
+    env = dict(env, ANSIBLE_CALLBACKS_ENABLED="hyperpod.slurm.progress",
+               HYPERPOD_PROGRESS_SUMMARY_DIR=str(tmp_path / "log"))
+    done = run([str(BIN / "ansible-playbook"), "-i", "hosts.ini", "play.yml"], env, tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert re.search(r'"name": "debug",\s+"nodes": \[\s+"node2"\s+\]', done.stdout), done.stdout
+    assert re.search(r"^ +\d+\.\ds  - \| Read the partitions \.+ ok$", done.stdout, re.M), done.stdout
+    assert json.loads((tmp_path / "log" / "summary-latest.json").read_text())["status"] == "successful"

@@ -1,7 +1,6 @@
 """bootstrap.py upload against a moto server (a real HTTP endpoint, as S3 is): the keys, a second
 upload that sends nothing, a changed bundle that sends only what changed, and one-line errors."""
 
-import importlib.util
 import json
 import os
 import shutil
@@ -18,6 +17,7 @@ from botocore.exceptions import ClientError
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 from workstation import bundle as wb  # noqa: E402
+from workstation import cli  # noqa: E402
 from workstation import upload as wu  # noqa: E402
 
 MOTO_SERVER = Path(sys.executable).parent / "moto_server"
@@ -93,17 +93,14 @@ def upload_command(env, *args):
 
 @pytest.fixture
 def upload(monkeypatch, capsys):
-    """bootstrap.py upload in this process (faster), with the given environment."""
-    spec = importlib.util.spec_from_file_location("bootstrap_under_test", REPO / "bootstrap.py")
-    bootstrap = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(bootstrap)
-
+    """bootstrap.py upload in this process (faster), with the given environment: the workstation
+    command line bootstrap.py passes it on to."""
     def run(env, *args):
         for name in [n for n in os.environ if n.startswith("AWS_")]:
             monkeypatch.delenv(name)
         for name, value in env.items():
             monkeypatch.setenv(name, value)
-        code = bootstrap.main(["upload", *args])
+        code = cli.main(["upload", *args], prog="bootstrap.py")
         out, err = capsys.readouterr()
         return subprocess.CompletedProcess(args, code, out, err)
     return run
@@ -156,12 +153,12 @@ def test_a_changed_bundle_sends_only_what_changed(upload, env, s3, bucket, tmp_p
     (wheels / "big-1.0-py3-none-any.whl").write_bytes(os.urandom(wu.TRANSFERS.multipart_threshold + 1))
     first, one = wb.build(tmp_path / "one", source=source, wheels_dir=wheels)
     assert upload(env, f"s3://{bucket}/lcs", "--bundle", str(one)).returncode == 0
-    with open(source / "inventory" / "group_vars" / "all.yml", "a") as f:
+    with open(source / "group_vars" / "all.yml", "a") as f:
         f.write("slurm_common_wait_timeout: 1200\n")
     second, two = wb.build(tmp_path / "two", source=source, wheels_dir=wheels)
     result = upload(env, f"s3://{bucket}/lcs", "--bundle", str(two))
     assert result.returncode == 0, result.stderr
-    size = (two / "inventory/group_vars/all.yml").stat().st_size + (two / "MANIFEST.json").stat().st_size
+    size = (two / "group_vars/all.yml").stat().st_size + (two / "MANIFEST.json").stat().st_size
     first_line = result.stdout.splitlines()[0]
     assert first_line == (f"s3://{bucket}/lcs/{second.short_hash}/: 2 files uploaded ({size / 1e3:.1f} kB), "
                           f"{len(second.files) - 1} copied in S3 from s3://{bucket}/lcs/{first.short_hash}/, "

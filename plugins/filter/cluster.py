@@ -1,0 +1,61 @@
+"""Filters that give the roles the cluster model (plugins/plugin_utils/cluster.py) and what slurm.conf
+and Prometheus make of it. Each is one pass over the nodes: linear in the number of nodes."""
+
+import re
+
+from ansible_collections.hyperpod.slurm.plugins.plugin_utils.cluster import inventory_nodes, inventory_nodes_and_vars
+
+
+def cluster_nodes(groups, hostvars):
+    """The cluster's nodes from the inventory's groups and host variables (see inventory_nodes)."""
+    return inventory_nodes(groups, hostvars)
+
+
+def slurm_partitions(nodes):
+    """[{name, nodes: [Slurm node names]}]: each partition of the compute nodes, with its members,
+    sorted by name as Jinja's dictsort sorts (case aside)."""
+    members = {}
+    for node in nodes:
+        if node["node_type"] == "compute":
+            for partition in node["partitions"]:
+                members.setdefault(partition, []).append(node["slurm_nodename"])
+    return [{"name": name, "nodes": members[name]} for name in sorted(members, key=str.lower)]
+
+
+def prometheus_targets(groups, hostvars, ports, gpu_instance_types=(), efa_instance_types=()):
+    """File-based discovery per job {node, dcgm, efa: [{targets: [address:port], labels}]} for the
+    cluster's nodes (cluster_nodes): every node for node exporter, the nodes with a GPU for dcgm,
+    with EFA for efa.
+
+    The controller cannot see other nodes' devices (each node runs its own play), so it goes by what
+    the inventory says: a node's observability_gpu / observability_efa (present, absent, auto) where
+    set, else its instance type against the patterns (regular expressions matched at its start)."""
+    targets = {job: [] for job in ports}
+    for node, variables in inventory_nodes_and_vars(groups, hostvars):
+        labels = {"node": node["slurm_nodename"], "node_type": node["node_type"],
+                  "partition": ",".join(node["partitions"]), "instance_group": node["instance_group"]}
+        has = {"node": True,
+               "dcgm": _device(variables, "observability_gpu", node["instance_type"], gpu_instance_types),
+               "efa": _device(variables, "observability_efa", node["instance_type"], efa_instance_types)}
+        for job, port in ports.items():
+            if has[job]:
+                targets[job].append({"targets": [f"{node['address']}:{port}"], "labels": dict(labels)})
+    return targets
+
+
+def _device(variables, override, instance_type, patterns):
+    said = variables[override] if override in variables else "auto"
+    if said != "auto":
+        return said == "present"
+    return bool(instance_type) and any(re.match(pattern, instance_type) for pattern in patterns)
+
+
+class FilterModule:
+    """The cluster model for the roles."""
+
+    def filters(self):
+        return {
+            "cluster_nodes": cluster_nodes,
+            "slurm_partitions": slurm_partitions,
+            "prometheus_targets": prometheus_targets,
+        }

@@ -1,0 +1,168 @@
+"""The cluster model (plugins/plugin_utils/cluster.py) and the filters the roles read it through
+(plugins/filter/cluster.py): the same nodes from HyperPod's files and from an inventory, real
+partition names, linear work, and slurm.conf and the Prometheus targets rendered by Ansible from
+the hyperpod plugin's inventory."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import EXAMPLES, REPO
+from ansible_collections.hyperpod.slurm.plugins.filter import cluster as filters
+
+PORTS = {"node": 9100, "dcgm": 9400, "efa": 9809}
+
+
+def plugin_inventory(cluster):
+    """(groups, hostvars) as Ansible holds them after the hyperpod plugin ran."""
+    hostvars = {name: {**cluster.group_vars(), **cluster.host_vars(name)} for name in cluster.hosts}
+    return cluster.groups(), hostvars
+
+
+class CountingHostvars(dict):
+    """hostvars that count how often a host's variables are looked up."""
+
+    lookups = 0
+
+    def __getitem__(self, host):
+        CountingHostvars.lookups += 1
+        return super().__getitem__(host)
+
+
+@pytest.fixture
+def load(hp, write):
+    def _load(rc, pp=None):
+        return hp.load_cluster(write("resource_config.json", rc),
+                               write("provisioning_parameters.json", pp) if pp is not None else None)
+    return _load
+
+
+# ---- one model, from HyperPod's files or from an inventory ---------------------------------------
+
+def test_the_example_cluster_as_nodes(load, rc, pp):
+    assert load(rc, pp).nodes() == [
+        {"name": "controller-machine-1", "node_type": "controller", "partitions": [],
+         "instance_group": "controller-machine", "address": "10.89.50.11", "slurm_nodename": "ip-10-89-50-11",
+         "instance_type": "ml.c5.xlarge"},
+        {"name": "login-group-1", "node_type": "login", "partitions": [], "instance_group": "login-group",
+         "address": "10.89.50.12", "slurm_nodename": "ip-10-89-50-12", "instance_type": "ml.m5.xlarge"},
+        {"name": "compute-gpu-1", "node_type": "compute", "partitions": ["gpu"], "instance_group": "compute-gpu",
+         "address": "10.89.50.21", "slurm_nodename": "ip-10-89-50-21", "instance_type": "ml.g5.xlarge"},
+        {"name": "compute-cpu-1", "node_type": "compute", "partitions": ["cpu"], "instance_group": "compute-cpu",
+         "address": "10.89.50.22", "slurm_nodename": "ip-10-89-50-22", "instance_type": "ml.c5.2xlarge"},
+    ]
+
+
+@pytest.mark.parametrize("mode", ["legacy", "api"])
+def test_the_inventory_gives_back_the_model_it_was_made_of(hp, load, rc, pp, api_rc, mode):
+    cluster = load(rc, pp) if mode == "legacy" else load(api_rc)
+    assert hp.inventory_nodes(*plugin_inventory(cluster)) == cluster.nodes()
+
+
+def test_partition_names_stay_as_written(hp, load, rc, pp):
+    """gpu-a becomes the Ansible group partition_gpu_a, and stays gpu-a in the model."""
+    pp["worker_groups"][0]["partition_name"] = "gpu-a"
+    pp["worker_groups"][1]["partition_name"] = "ml.p5.48xlarge"
+    cluster = load(rc, pp)
+    groups, hostvars = plugin_inventory(cluster)
+    assert "partition_gpu_a" in groups and "partition_ml_p5_48xlarge" in groups
+    nodes = hp.inventory_nodes(groups, hostvars)
+    assert [n["partitions"] for n in nodes if n["node_type"] == "compute"] == [["gpu-a"], ["ml.p5.48xlarge"]]
+    assert filters.slurm_partitions(nodes) == [{"name": "gpu-a", "nodes": ["ip-10-89-50-21"]},
+                                               {"name": "ml.p5.48xlarge", "nodes": ["ip-10-89-50-22"]}]
+
+
+def test_a_static_inventory(hp):
+    """docs/ordinary-clusters.md's groups; names, addresses and node names default to the host's."""
+    groups = {"all": ["head1", "login1", "gpu1", "gpu2", "cpu1"], "ungrouped": [],
+              "slurm_controller": ["head1"], "slurm_login": ["login1"], "slurm_compute": ["gpu1", "gpu2", "cpu1"],
+              "partition_gpu": ["gpu1", "gpu2"], "partition_cpu": ["cpu1", "gpu2"], "partition_": ["cpu1"],
+              "instance_group_big": ["gpu2"], "other": ["gpu1"]}
+    hostvars = {h: {} for h in groups["all"]}
+    hostvars["gpu1"] = {"ansible_host": "10.0.0.5", "slurm_nodename": "node-gpu1", "hyperpod_instance_type": "p5"}
+    nodes = hp.inventory_nodes(groups, hostvars)
+    assert [(n["name"], n["node_type"]) for n in nodes] == [
+        ("head1", "controller"), ("login1", "login"), ("gpu1", "compute"), ("gpu2", "compute"), ("cpu1", "compute")]
+    by_name = {n["name"]: n for n in nodes}
+    assert by_name["gpu1"] == {"name": "gpu1", "node_type": "compute", "partitions": ["gpu"], "instance_group": "",
+                               "address": "10.0.0.5", "slurm_nodename": "node-gpu1", "instance_type": "p5"}
+    assert by_name["gpu2"]["partitions"] == ["cpu", "gpu"] and by_name["gpu2"]["instance_group"] == "big"
+    assert by_name["head1"]["address"] == "head1" and by_name["head1"]["slurm_nodename"] == "head1"
+    assert filters.slurm_partitions(nodes) == [{"name": "cpu", "nodes": ["gpu2", "cpu1"]},
+                                               {"name": "gpu", "nodes": ["node-gpu1", "gpu2"]}]
+
+
+def test_only_compute_nodes_make_partitions(hp):
+    groups = {"slurm_controller": ["head1"], "slurm_login": ["login1"], "slurm_compute": ["c1"],
+              "partition_debug": ["login1", "c1", "head1"], "partition_empty": []}
+    nodes = hp.inventory_nodes(groups, {h: {} for h in ("head1", "login1", "c1")})
+    assert filters.slurm_partitions(nodes) == [{"name": "debug", "nodes": ["c1"]}]
+    assert {n["name"]: n["partitions"] for n in nodes}["login1"] == ["debug"]  # a label, not a member
+
+
+def test_one_look_at_each_nodes_variables(hp):
+    """Linear: the groups once, each node's variables once (the Jinja it replaces scanned every group
+    for every node)."""
+    hosts = [f"n{i}" for i in range(20000)]
+    groups = {"slurm_controller": hosts[:1], "slurm_login": [], "slurm_compute": hosts[1:],
+              **{f"partition_p{k}": hosts[1 + k::50] for k in range(50)}}
+    CountingHostvars.lookups = 0
+    nodes = hp.inventory_nodes(groups, CountingHostvars((h, {}) for h in hosts))
+    assert CountingHostvars.lookups == len(hosts)
+    assert sum(len(p["nodes"]) for p in filters.slurm_partitions(nodes)) == len(hosts) - 1
+
+
+# ---- Prometheus targets --------------------------------------------------------------------------
+
+def test_targets_carry_the_models_labels(load, rc, pp):
+    pp["worker_groups"][0]["partition_name"] = "gpu-a"
+    groups, hostvars = plugin_inventory(load(rc, pp))
+    targets = filters.prometheus_targets(groups, hostvars, PORTS, [r"ml\.g5\."], [])
+    assert targets["node"][2] == {"targets": ["10.89.50.21:9100"], "labels": {
+        "node": "ip-10-89-50-21", "node_type": "compute", "partition": "gpu-a", "instance_group": "compute-gpu"}}
+    assert [t["targets"] for t in targets["dcgm"]] == [["10.89.50.21:9400"]]
+    assert targets["efa"] == []
+
+
+def test_devices_from_overrides_then_instance_types():
+    groups = {"slurm_compute": ["a", "b", "c", "d", "e"]}
+    hostvars = {"a": {"hyperpod_instance_type": "ml.p5.48xlarge"},
+                "b": {"hyperpod_instance_type": "ml.p5.48xlarge", "observability_gpu": "absent"},
+                "c": {"hyperpod_instance_type": "ml.c5.large", "observability_gpu": "present"},
+                "d": {"hyperpod_instance_type": "xml.p5.48xlarge"},  # patterns match at the start
+                "e": {"observability_efa": "present"}}
+    CountingHostvars.lookups = 0
+    targets = filters.prometheus_targets(groups, CountingHostvars(hostvars), PORTS, [r"ml\.p5\."], [r"ml\.p5\."])
+    assert CountingHostvars.lookups == len(hostvars)
+    assert [t["labels"]["node"] for t in targets["dcgm"]] == ["a", "c"]
+    assert [t["labels"]["node"] for t in targets["efa"]] == ["a", "b", "e"]
+    assert [t["labels"]["partition"] for t in targets["node"]] == [""] * 5
+
+
+# ---- rendered by Ansible from the hyperpod plugin's inventory -------------------------------------
+
+def test_gpu_a_in_slurm_conf_and_prometheus_labels(tmp_path, repo_collections):
+    """A partition named gpu-a: the plugin's group is partition_gpu_a; slurm.conf and the targets say gpu-a."""
+    pp = json.loads((EXAMPLES / "provisioning_parameters.json").read_text())
+    pp["worker_groups"][0]["partition_name"] = "gpu-a"
+    (tmp_path / "provisioning_parameters.json").write_text(json.dumps(pp))
+    (tmp_path / "cluster.hyperpod.yml").write_text(
+        f"plugin: hyperpod\nresource_config: {EXAMPLES / 'resource_config.json'}\n"
+        "provisioning_parameters: provisioning_parameters.json\n")
+    env = dict(os.environ, ANSIBLE_CONFIG=str(REPO / "ansible.cfg"), ANSIBLE_COLLECTIONS_PATH=str(repo_collections),
+               ANSIBLE_NOCOLOR="1")
+    done = subprocess.run([str(Path(sys.executable).parent / "ansible-playbook"), "-i", "cluster.hyperpod.yml",
+                           str(REPO / "tests" / "unit" / "render" / "cluster_model.yml"), "-e", f"out={tmp_path}"],
+                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
+    lines = (tmp_path / "slurm.conf").read_text().splitlines()
+    assert "PartitionName=gpu-a Nodes=ip-10-89-50-21 MaxTime=INFINITE State=UP" in lines
+    assert "PartitionName=dev Nodes=ip-10-89-50-[21-22] Default=YES MaxTime=INFINITE State=UP" in lines
+    assert not [line for line in lines if "gpu_a" in line]
+    labels = {t["labels"]["node"]: t["labels"] for t in json.loads((tmp_path / "node-targets.json").read_text())}
+    assert labels["ip-10-89-50-21"] == {"node": "ip-10-89-50-21", "node_type": "compute", "partition": "gpu-a",
+                                        "instance_group": "compute-gpu"}
+    assert labels["ip-10-89-50-11"]["partition"] == "" and labels["ip-10-89-50-12"]["node_type"] == "login"
