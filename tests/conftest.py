@@ -1,8 +1,10 @@
-"""The suite's last lines: every check that ran in a reduced form on this machine, and why.
+"""Suite-wide hooks: the scenarios start as soon as the suite is collected (tests/scenarios), and the
+suite's last lines report how long each took and every check that ran in a reduced form on this
+machine, and why (tests/harness/reduced.py: started by the host check, added to by the checks inside
+the scenarios). A scenario's own verify step (MOLECULE_SCENARIO_NAME set) prints none of it.
 
-The record (tests/harness/reduced.py) is started by the host check and added to by the checks
-inside the scenarios. Printed by the suite around the scenarios (tests/scenarios), for the scenarios
-that ran; a scenario's own verify step prints nothing of it.
+One conftest for both: the unit tests import names from theirs as `conftest`, which a second
+conftest module beside it would shadow.
 """
 
 import os
@@ -10,22 +12,44 @@ import re
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent / "harness"))
+import pytest
+
+TESTS = Path(__file__).resolve().parent
+sys.path[:0] = [str(TESTS / "harness"), str(TESTS / "scenarios")]
 import reduced  # noqa: E402 - tests/harness
+from scenario_runner import Runner  # noqa: E402 - tests/scenarios
 
-_SCENARIOS_RUN = set()
+_RUNNER = []
 
 
-def pytest_runtest_logreport(report):
-    found = re.search(r"test_scenario\[([\w-]+)\]", report.nodeid)
-    if found and report.when == "call":
-        _SCENARIOS_RUN.add(found.group(1))
+def pytest_collection_finish(session):
+    selected = [m.group(1) for item in session.items
+                if (m := re.search(r"test_molecule\.py::test_scenario\[([\w-]+)\]", item.nodeid))]
+    if selected and not session.config.option.collectonly and not session.testsfailed:
+        _RUNNER.append(Runner(selected, int(os.environ.get("HPB_SCENARIO_JOBS", "2"))).start())
+
+
+def pytest_unconfigure(config):
+    for runner in _RUNNER:
+        runner.stop()  # an interrupted suite leaves no scenario running
+
+
+@pytest.fixture(scope="session")
+def scenario_runner():
+    return _RUNNER[0]
 
 
 def pytest_terminal_summary(terminalreporter):
-    if os.environ.get("MOLECULE_SCENARIO_NAME") or not _SCENARIOS_RUN:
+    if os.environ.get("MOLECULE_SCENARIO_NAME") or not _RUNNER or not _RUNNER[0].results:
         return
-    entries = [e for e in reduced.read() if set(e[0].split(", ")) & _SCENARIOS_RUN]
+    runner = _RUNNER[0]
+    first = min(runner.started.values())
+    terminalreporter.section("scenario times, in minutes (from the first scenario's start)")
+    for name, result in sorted(runner.results.items(), key=lambda kv: runner.started[kv[0]]):
+        begin = (runner.started[name] - first) / 60
+        terminalreporter.write_line("%-14s %5.1f  (%4.1f to %4.1f)%s" % (
+            name, result.seconds / 60, begin, begin + result.seconds / 60, "" if result.returncode == 0 else "  FAILED"))
+    entries = [e for e in reduced.read() if set(e[0].split(", ")) & set(runner.results)]
     terminalreporter.section("checks that ran in a reduced form on this machine")
     if not entries:
         terminalreporter.write_line("none: every check of the scenarios that ran ran in full")

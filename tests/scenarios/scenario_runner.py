@@ -29,6 +29,8 @@ class Runner:
         self.pending = sorted(scenarios, key=lambda s: -MINUTES.get(s, 99))
         self.results = {}
         self.started = {}
+        self.processes = []
+        self.stopped = False
         self.slots = threading.Semaphore(jobs)
         self.done = threading.Condition()
         self.thread = threading.Thread(target=self._run_all, daemon=True)
@@ -41,6 +43,8 @@ class Runner:
         threads = []
         for scenario in self.pending:
             self.slots.acquire()
+            if self.stopped:
+                break
             thread = threading.Thread(target=self._run_one, args=(scenario,), daemon=True)
             thread.start()
             threads.append(thread)
@@ -57,9 +61,11 @@ class Runner:
         self.started[scenario] = time.time()
         try:
             with open(log, "w", encoding="utf-8") as out:
-                returncode = subprocess.run(
+                process = subprocess.Popen(
                     [str(pathlib.Path(sys.executable).parent / "molecule"), "test", "-s", scenario],
-                    cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, check=False).returncode
+                    cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+                self.processes.append(process)
+                returncode = process.wait()
         except OSError as e:
             log.write_text("could not start molecule: %s\n" % e)
             returncode = 127
@@ -68,6 +74,12 @@ class Runner:
         with self.done:
             self.results[scenario] = Result(scenario, returncode, time.monotonic() - started, log)
             self.done.notify_all()
+
+    def stop(self):
+        self.stopped = True
+        for process in self.processes:
+            if process.poll() is None:
+                process.terminate()
 
     def wait(self, scenario):
         with self.done:
