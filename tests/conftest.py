@@ -39,6 +39,15 @@ def scenario_runner():
     return _RUNNER[0]
 
 
+def verify_skips(log):
+    """[(reason, count)] from the short summary of the verify step's pytest in a scenario's log."""
+    counts = {}
+    text = log.read_text(encoding="utf-8", errors="replace") if log.exists() else ""
+    for count, reason in re.findall(r"^SKIPPED \[(\d+)\] [^:]+:\d+: (.*)$", text, re.M):
+        counts[reason] = counts.get(reason, 0) + int(count)
+    return sorted(counts.items())
+
+
 def pytest_terminal_summary(terminalreporter):
     if os.environ.get("MOLECULE_SCENARIO_NAME") or not _RUNNER or not _RUNNER[0].results:
         return
@@ -49,6 +58,10 @@ def pytest_terminal_summary(terminalreporter):
         begin = (runner.started[name] - first) / 60
         terminalreporter.write_line("%-14s %5.1f  (%4.1f to %4.1f)%s" % (
             name, result.seconds / 60, begin, begin + result.seconds / 60, "" if result.returncode == 0 else "  FAILED"))
+    terminalreporter.section("checks each scenario's verify step skipped (not for that cluster), and why")
+    for name, result in sorted(runner.results.items()):
+        for reason, count in verify_skips(result.log):
+            terminalreporter.write_line(f"{name}: {count} x {reason}")
     entries = [e for e in reduced.read() if set(e[0].split(", ")) & set(runner.results)]
     terminalreporter.section("checks that ran in a reduced form on this machine")
     if not entries:
