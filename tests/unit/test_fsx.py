@@ -48,6 +48,14 @@ def test_a_file_system_that_never_appears_fails_after_the_attempts(tmp_path, loc
     assert "InstanceStorageConfigs must name it" in out
 
 
+def test_a_lustre_file_system_without_a_mount_name_is_named_before_anything_changes(tmp_path, local_playbook):
+    result = local_playbook("fsx_no_mount_name.yml", cwd=RENDER)
+    assert result.returncode == 2, result.stdout[-3000:]
+    out = " ".join(result.stdout.split())
+    assert "fsx: the file systems ['/scratch'] need distinct absolute mount paths, and every lustre one a mount_name" in out
+    assert "Mount, attempt" not in out
+
+
 def test_the_stand_in_helper_mounts_each_lustre_line_from_the_sftp_server(fstabs):
     """mount(8) runs /sbin/mount.lustre SOURCE PATH -o OPTIONS for the role's line: the stand-in
     (molecule/hyperpod) mounts the server's folder of that mount name, shown under the Lustre source,
