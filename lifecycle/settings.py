@@ -23,6 +23,12 @@ from ansible_collections.hyperpod.slurm.plugins.plugin_utils.inputs import Confi
 
 # Where the bundle keeps its settings, as Ansible finds them beside an inventory source.
 SETTINGS_DIRS = ("group_vars", "host_vars")
+# Role variables renamed or removed since an earlier release, {old: new or None}: a setting of an
+# old name would otherwise do nothing, silently (CHANGELOG.md lists them).
+RENAMED = {"fsx_users": "shared_users_accounts", "fsx_users_shell": "shared_users_shell",
+           "fsx_move_homes": "shared_users_move_homes", "fsx_home_root": "shared_users_home_root",
+           "fsx_default_user": "shared_users_default_user", "fsx_test_standin": None,
+           "fsx_test_standin_port": None, "fsx_test_standin_root": None}
 KINDS = {"str": "a string", "int": "a whole number", "float": "a number", "bool": "true or false",
          "dict": "a mapping", "list": "a list", "path": "a path"}
 
@@ -144,6 +150,11 @@ class Roles:
 
     def check(self, source, var, value):
         """The ConfigError of a role's variable whose value does not fit its spec, else None."""
+        if var in RENAMED and var not in self.options:
+            new = RENAMED[var]
+            if new is None:
+                return ConfigError(source, var, "was removed", "remove it (see CHANGELOG.md)")
+            return ConfigError(source, var, f"was renamed to {new}", f"rename it (see roles/{self.options[new][0]}/README.md)")
         if var not in self.options:
             role = next((r for r in self.names if var.startswith(r + "_")), None)
             if role is None:

@@ -29,7 +29,7 @@ BUNDLE_LOCKS = "requirements/node-lock"
 # locks. The test harness packs the same list (bootstrap.py bundle --list).
 BUNDLE_PATHS = ("on_create.sh", "bootstrap.py", "lifecycle", "ansible.cfg", "group_vars", "plugins", "playbooks",
                 "roles", BUNDLE_LOCKS)
-# The role file of the mode the cluster uses (legacy, API-driven), and the users file (roles/fsx):
+# The role file of the mode the cluster uses (legacy, API-driven), and the users file (roles/shared_users):
 # shipped when present.
 ROLE_FILES = ("provisioning_parameters.json", "node_roles.json", "shared_users.txt")
 # Settings for single nodes, beside group_vars: shipped when present.

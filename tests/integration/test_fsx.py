@@ -1,12 +1,19 @@
-"""The fsx role on a cluster: the shared file system at /fsx, shared users, homes moved there.
+"""The fsx and shared_users roles on a cluster: the shared file system at /fsx, shared users, homes
+moved there.
 
-On the simulated cluster (molecule/hyperpod) /fsx is the sshfs stand-in for FSx for Lustre, served
-by a container that starts serving after the nodes' first mount attempts; on a real cluster, Lustre.
+The fstab line is the real Lustre line everywhere. On the simulated cluster (molecule/hyperpod) the
+node's /sbin/mount.lustre is the harness's stand-in (tests/harness/mount_lustre_standin.py): behind
+that line an sshfs mount of a container that starts serving after the nodes' first mount attempts,
+shown as type fuse.sshfs under the Lustre source. On a real cluster, Lustre.
 """
 
 import re
+import shlex
 
 import pytest
+
+# The first line of the harness's stand-in helper; never in the Lustre client's mount.lustre.
+STAND_IN = "hyperpod-bundle test stand-in for /sbin/mount.lustre"
 
 
 @pytest.fixture(scope="module")
@@ -31,15 +38,20 @@ def users_file(node):
     return users
 
 
+def stand_in(node):
+    """Whether the node's Lustre mount helper is the harness's stand-in (sshfs behind the Lustre line)."""
+    return node.run("grep -qF %s /sbin/mount.lustre" % shlex.quote(STAND_IN)).rc == 0
+
+
 def test_every_node_persists_and_mounts_fsx_with_the_references_options(all_nodes, fstab_line):
     src, path, fstype, opts = fstab_line[:4]
-    assert fstype in ("lustre", "fuse.sshfs")
-    for option in ("_netdev", "x-systemd.automount", "x-systemd.requires=network-online.target", "noatime"):
+    assert fstype == "lustre" and re.match(r"^[\w.-]+@tcp:/\w+$", src), fstab_line
+    for option in ("noatime", "flock", "_netdev", "x-systemd.automount", "x-systemd.requires=network-online.target"):
         assert option in opts.split(","), opts
     for node in all_nodes:
         assert " ".join(fstab_line) in [" ".join(f.split()) for f in node.file("/etc/fstab").content_string.splitlines()]
         mount = node.run("findmnt -n -o FSTYPE,SOURCE --mountpoint /fsx")
-        assert mount.rc == 0 and mount.stdout.split() == [fstype, src], mount.stdout
+        assert mount.rc == 0 and mount.stdout.split() == ["fuse.sshfs" if stand_in(node) else "lustre", src], mount.stdout
 
 
 def test_a_file_written_on_one_node_is_read_on_the_others(all_nodes, fstab_line):
@@ -54,7 +66,7 @@ def test_a_file_written_on_one_node_is_read_on_the_others(all_nodes, fstab_line)
 
 
 def test_the_first_mount_attempts_failed_and_the_retry_loop_mounted(all_nodes, fstab_line):
-    if fstab_line[2] != "fuse.sshfs":
+    if not stand_in(all_nodes[0]):
         pytest.skip("only the stand-in's server starts late on purpose")
     for node in all_nodes:
         log = node.file("/var/log/provision/ansible.log").content_string
@@ -84,7 +96,7 @@ def test_homes_are_where_the_users_file_and_the_move_put_them(all_nodes, control
 
 def test_the_default_users_home_moved_to_fsx_with_every_nodes_files(all_nodes, fstab_line):
     if not all_nodes[0].user("ubuntu").exists or all_nodes[0].user("ubuntu").home != "/fsx/ubuntu":
-        pytest.skip("ubuntu's home was not moved (fsx_move_homes is off)")
+        pytest.skip("ubuntu's home was not moved (shared_users_move_homes is off)")
     for node in all_nodes:
         assert node.user("ubuntu").home == "/fsx/ubuntu"
     home = all_nodes[0]

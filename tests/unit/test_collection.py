@@ -73,7 +73,9 @@ def test_ansible_doc_documents_every_role_and_plugin(installed, tmp_path):
         assert set(shown["main"]["options"]) == set(specs["argument_specs"]["main"]["options"])
     for kind, name in [("inventory", "hyperpod"), ("lookup", "accounting_secret"), ("filter", "hostlist_compress"),
                        ("filter", "slurm_node_groups"), ("test", "apt_lock_held"), ("filter", "cluster_nodes"),
-                       ("filter", "slurm_partitions"), ("filter", "prometheus_targets"), ("callback", "progress")]:
+                       ("filter", "slurm_partitions"), ("filter", "prometheus_targets"), ("filter", "fsx_mounts"),
+                       ("filter", "shared_user_conflicts"), ("filter", "shared_user_homes"), ("filter", "within_paths"),
+                       ("filter", "home_moves"), ("callback", "progress")]:
         done = run([str(BIN / "ansible-doc"), "-t", kind, "hyperpod.slurm." + name], env, tmp_path)
         assert done.returncode == 0 and "hyperpod.slurm." + name in done.stdout, done.stderr
 
@@ -92,7 +94,8 @@ def test_the_site_playbook_resolves_its_roles_inside_the_collection(installed, t
 
 @pytest.mark.parametrize("tag,roles", [("slurm", {"accounting", "slurm_common", "slurm_controller", "slurm_compute",
                                                   "slurm_login"}),
-                                       ("fsx", {"fsx"}), ("observability", {"observability"}),
+                                       ("fsx", {"fsx", "shared_users"}), ("users", {"fsx", "shared_users"}),
+                                       ("observability", {"observability"}),
                                        ("containers", {"enroot_pyxis"})])
 def test_site_tags_pick_their_roles_and_every_role_still_checks_its_input(installed, tmp_path, tag, roles):
     _, _, env = installed
@@ -103,6 +106,9 @@ def test_site_tags_pick_their_roles_and_every_role_still_checks_its_input(instal
     tasks = re.findall(r"^ +hyperpod\.slurm\.(\w+) : (.+?)\tTAGS", done.stdout, re.M)
     assert {role for role, name in tasks if not name.startswith("Validating arguments")} == roles
     assert {role for role, name in tasks if name.startswith("Validating arguments")} >= set(ROLES) - {"slurm_common"}
+    if tag == "users":  # of fsx only its export: the mount points shared_users may move homes onto
+        assert [name for role, name in tasks if role == "fsx" and not name.startswith("Validating")] == [
+            "Export the mount points"]
 
 
 def test_bad_values_are_refused_before_any_task(installed, tmp_path):

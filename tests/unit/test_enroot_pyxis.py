@@ -5,17 +5,17 @@ to a Pyxis line the node image already has, and scontrol reconfigure (a stand-in
 on a change. The scenario `containers` runs the whole role on a cluster."""
 
 import hashlib
-import http.server
 import json
 import os
 import pathlib
 import subprocess
 import sys
-import threading
 
 import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "tests" / "harness"))
+import artifact_server  # noqa: E402 - tests/harness
 GOLDEN = ROOT / "tests" / "unit" / "golden" / "enroot_pyxis"
 PAYLOAD = b"stand-in artifact\n"
 SHA = hashlib.sha256(PAYLOAD).hexdigest()
@@ -40,37 +40,20 @@ PLUGSTACK = """    - ansible.builtin.include_role:
 """
 
 
-class Server:
-    """A local HTTP server: /ok, and /flaky (503 twice, then the file); it records every request."""
-
-    def __init__(self):
-        requests = self.requests = []
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_GET(self):
-                requests.append(self.path)
-                if self.path.startswith("/flaky/") and requests.count(self.path) <= 2:
-                    self.send_response(503)
-                    self.end_headers()
-                    return
-                self.send_response(200)
-                self.send_header("Content-Length", str(len(PAYLOAD)))
-                self.end_headers()
-                self.wfile.write(PAYLOAD)
-
-            def log_message(self, *args):
-                pass
-
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = "http://127.0.0.1:%d" % self.httpd.server_address[1]
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-
-
 @pytest.fixture
-def server():
-    s = Server()
+def server(tmp_path_factory):
+    """The tests' artifact server (tests/harness/artifact_server.py) serving a.deb, b.deb and c.deb;
+    /flaky-2/NAME answers 503 twice first. server.requests lists what it answered."""
+    files = tmp_path_factory.mktemp("artifacts")
+    for name in ("a.deb", "b.deb", "c.deb"):
+        (files / name).write_bytes(PAYLOAD)
+    s = artifact_server.start(files)
     yield s
-    s.httpd.shutdown()
+    s.shutdown()
+
+
+def paths(server):
+    return [r["path"] for r in server.requests]
 
 
 def play(tmp_path, collections, tasks, extra):
@@ -91,18 +74,18 @@ def fetch_vars(tmp_path, url, sha):
 
 def test_checksum_mismatch_fails_naming_url_and_both_sums(tmp_path, server, repo_collections):
     wrong = "0" * 64
-    result, out = play(tmp_path, repo_collections, FETCH, fetch_vars(tmp_path, server.url + "/ok/a.deb", wrong))
+    result, out = play(tmp_path, repo_collections, FETCH, fetch_vars(tmp_path, server.url + "/a.deb", wrong))
     assert result.returncode == 2, out[-3000:]
-    assert ("enroot_pyxis: %s/ok/a.deb: sha256 mismatch: expected %s, actual %s." % (server.url, wrong, SHA)) in out
-    assert server.requests == ["/ok/a.deb"]  # not retried: the same bytes would come again
+    assert ("enroot_pyxis: %s/a.deb: sha256 mismatch: expected %s, actual %s." % (server.url, wrong, SHA)) in out
+    assert paths(server) == ["/a.deb"]  # not retried: the same bytes would come again
     assert not (tmp_path / "downloads" / "a.deb").exists()
 
 
 def test_server_failing_twice_is_retried_and_a_rerun_asks_nothing(tmp_path, server, repo_collections):
-    extra = fetch_vars(tmp_path, server.url + "/flaky/b.deb", SHA)
+    extra = fetch_vars(tmp_path, server.url + "/flaky-2/b.deb", SHA)
     result, out = play(tmp_path, repo_collections, FETCH, extra)
     assert result.returncode == 0, out[-3000:]
-    assert server.requests == ["/flaky/b.deb"] * 3
+    assert paths(server) == ["/flaky-2/b.deb"] * 3
     assert (tmp_path / "downloads" / "b.deb").read_bytes() == PAYLOAD
     result, out = play(tmp_path, repo_collections, FETCH, extra)
     assert result.returncode == 0 and "changed=0" in out, out[-3000:]
@@ -110,9 +93,9 @@ def test_server_failing_twice_is_retried_and_a_rerun_asks_nothing(tmp_path, serv
 
 
 def test_unpinned_artifact_is_refused_before_any_download(tmp_path, server, repo_collections):
-    result, out = play(tmp_path, repo_collections, FETCH, fetch_vars(tmp_path, server.url + "/ok/c.deb", ""))
+    result, out = play(tmp_path, repo_collections, FETCH, fetch_vars(tmp_path, server.url + "/c.deb", ""))
     assert result.returncode == 2
-    assert "enroot_pyxis: enroot_pyxis_enroot_debs: '%s/ok/c.deb' needs a url and the sha256" % server.url in out
+    assert "enroot_pyxis: enroot_pyxis_enroot_debs: '%s/c.deb' needs a url and the sha256" % server.url in out
     assert server.requests == []
 
 

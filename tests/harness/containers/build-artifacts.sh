@@ -5,7 +5,7 @@
 #                                      that it is a stand-in, and enroot.conf as a conffile
 #   pyxis-standin-0.19.0.tar.gz        pyxis-standin/: a tiny real SPANK plugin with Pyxis's option
 #                                      name and Makefile interface, built on the nodes
-#   artifact_server.py                 the HTTP server serving them
+#   artifact_server.py                 the HTTP server serving them (tests/harness/artifact_server.py)
 #   artifacts.yml                      the role's variables pointing at them, with their sha256
 # Reproducible (fixed timestamps), so the same sources give the same checksums.
 set -euo pipefail
@@ -34,16 +34,16 @@ dpkg-deb --root-owner-group -Zxz --build "$pkg" "$out/enroot-standin_3.4.1-1_amd
 
 tar -C "$here" --sort=name --mtime=@$SOURCE_DATE_EPOCH --owner=0 --group=0 --numeric-owner \
   --transform 's,^pyxis-standin,pyxis-0.19.0,' -c pyxis-standin | gzip -n >"$out/pyxis-standin-0.19.0.tar.gz"
-cp "$here/artifact_server.py" "$out/"
+cp "$here/../artifact_server.py" "$out/"
 
 sum() { sha256sum "$out/$1" | cut -d' ' -f1; }
 cat >"$out/artifacts.yml" <<VARS
 # Written by tests/harness/containers/build-artifacts.sh: the stand-ins, served by ctr-http.
 enroot_pyxis_enroot_debs:
-  - url: http://ctr-http:8080/flaky/enroot-standin_3.4.1-1_amd64.deb
+  - url: http://ctr-http:8080/flaky-2/enroot-standin_3.4.1-1_amd64.deb
     sha256: $(sum enroot-standin_3.4.1-1_amd64.deb)
 enroot_pyxis_pyxis_source:
-  url: http://ctr-http:8080/flaky/pyxis-standin-0.19.0.tar.gz
+  url: http://ctr-http:8080/flaky-2/pyxis-standin-0.19.0.tar.gz
   sha256: $(sum pyxis-standin-0.19.0.tar.gz)
 VARS
 cat "$out/artifacts.yml"

@@ -32,10 +32,11 @@ def enroot_pyxis_enabled(compute):
 
 @pytest.fixture(scope="module")
 def server_log():
-    """[client, path, status] of every request ctr-http answered (through converge and idempotence)."""
+    """Every request ctr-http answered (through converge and idempotence), {client, method, path,
+    status} each (tests/harness/artifact_server.py)."""
     http = testinfra.get_host("podman://ctr-http")
-    out = http.check_output("python3 -c 'import urllib.request; print(urllib.request.urlopen(\"http://localhost:8080/log\").read().decode())'")
-    return json.loads(out)
+    out = http.check_output("python3 -c 'import urllib.request; print(urllib.request.urlopen(\"http://localhost:8080/_requests\").read().decode())'")
+    return [json.loads(line) for line in out.splitlines() if line.strip()]
 
 
 def pyxis_lines(text):
@@ -84,11 +85,11 @@ def test_srun_loads_the_plugin(controller, compute):
 
 def test_downloads_retried_then_cached(server_log, all_nodes):
     # Each node: two 503s, then the file, once per artifact; the idempotence run asked for nothing.
-    clients = {entry[0] for entry in server_log}
+    clients = {entry["client"] for entry in server_log}
     assert len(clients) == len(all_nodes), server_log
     for client in clients:
         for name in ["enroot-standin_3.4.1-1_amd64.deb", "pyxis-standin-0.19.0.tar.gz"]:
-            statuses = [s for c, p, s in server_log if c == client and p == "/flaky/" + name]
+            statuses = [r["status"] for r in server_log if r["client"] == client and r["path"] == "/flaky-2/" + name]
             assert statuses == [503, 503, 200], (client, name, statuses)
 
 

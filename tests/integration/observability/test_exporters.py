@@ -33,7 +33,7 @@ def forced(computes):
 
 
 def requests(controller):
-    """What the artifact server was asked since prepare: [method, path, status] per request."""
+    """What the artifact server was asked since prepare: {client, method, path, status} per request."""
     out = controller.check_output(FETCH % (SERVER + "/_requests"))
     return [json.loads(line) for line in out.splitlines() if line.strip()]
 
@@ -59,8 +59,8 @@ def test_prometheus_scrapes_them_on_the_forced_node_only(controller):
 def test_a_503_is_retried_and_a_rerun_downloads_nothing(controller):
     """Converge and idempotence have both run: two 503s, one download each, nothing after."""
     seen = requests(controller)
-    assert [status for _, path, status, *_ in seen if path == DCGM_PATH] == [503, 503, 200], seen
-    assert [status for _, path, status, *_ in seen if path == EFA_PATH] == [200], seen
+    assert [r["status"] for r in seen if r["path"] == DCGM_PATH] == [503, 503, 200], seen
+    assert [r["status"] for r in seen if r["path"] == EFA_PATH] == [200], seen
 
 
 def test_prometheus_sends_remote_write_to_the_configured_url(controller):
@@ -70,11 +70,11 @@ def test_prometheus_sends_remote_write_to_the_configured_url(controller):
     "Known problem"), which AMP would refuse; the receiver here accepts them."""
     deadline = time.monotonic() + 90
     while True:
-        posts = [r for r in requests(controller) if r[:2] == ["POST", "/api/v1/remote_write"]]
+        posts = [r for r in requests(controller) if (r["method"], r["path"]) == ("POST", "/api/v1/remote_write")]
         if posts or time.monotonic() > deadline:
             break
         time.sleep(5)
-    assert posts and all(status == 204 for _, _, status, _ in posts), posts
+    assert posts and all(r["status"] == 204 for r in posts), posts
     metrics = controller.check_output(FETCH % "http://localhost:9090/metrics")
     sent = [float(line.rsplit(" ", 1)[1]) for line in metrics.splitlines()
             if line.startswith("prometheus_remote_storage_samples_total{")]
@@ -142,8 +142,8 @@ def test_a_bad_checksum_or_a_dead_url_fails_clearly_and_no_device_says_skipped(c
         "observability: dead-url: %s could not be downloaded in 3 attempts (Request failed 503); " % dead_url)
     seen = requests(controller)
     # A wrong checksum is not asked for again; a dead URL is, within the bound.
-    assert [p for _, p, *_ in seen].count("/flaky-0/efa-exporter.tar.gz") == 1
-    assert [p for _, p, *_ in seen].count("/flaky-99/efa-exporter.tar.gz") == 3
+    assert [r["path"] for r in seen].count("/flaky-0/efa-exporter.tar.gz") == 1
+    assert [r["path"] for r in seen].count("/flaky-99/efa-exporter.tar.gz") == 3
     assert not node.file("/etc/systemd/system/bad-checksum.service").exists
     assert "observability: no NVIDIA GPU (no /dev/nvidia0, no nvidia-smi): DCGM exporter skipped" in output
     assert ("observability: no EFA device (no /sys/class/infiniband/*efa*, no fi_info -p efa): EFA exporter skipped"
