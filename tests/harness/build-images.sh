@@ -10,7 +10,13 @@ here=$(cd "$(dirname "$0")" && pwd)
 export CONTAINERS_CONF="$here/containers.conf"
 mirror=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
 
-have() { podman image exists "$1" && [ "${FORCE:-0}" != 1 ]; }
+# An image is rebuilt when missing, when FORCE=1, or when its recipe (this script, the Containerfile)
+# changed since it was built: the recipe's hash is the image's label hpb.recipe.
+recipe=$(cat "$0" "$here/ami.Containerfile" | sha256sum | cut -c1-16)
+have() {
+  [ "${FORCE:-0}" != 1 ] && podman image exists "$1" &&
+    [ "$(podman image inspect --format '{{ index .Labels "hpb.recipe" }}' "$1")" = "$recipe" ]
+}
 
 # $1 image name, $2 Debian suite
 build_base() {
@@ -30,14 +36,14 @@ build_base() {
     ln -sf /dev/null "$root/etc/systemd/system/$unit"
   done
   : >"$root/etc/machine-id"
-  tar -C "$root" -c . | podman import --change 'CMD ["/sbin/init"]' - "$1:latest" >/dev/null
+  tar -C "$root" -c . | podman import --change 'CMD ["/sbin/init"]' --change "LABEL hpb.recipe=$recipe" - "$1:latest" >/dev/null
   rm -rf "$root"; trap - EXIT
 }
 
 # $1 image name, $2 its base image, $3 extra packages
 build_ami() {
   echo "building $1 (Slurm as on the HyperPod image, about a minute)"
-  podman build --network host --build-arg "BASE=$2" --build-arg "EXTRA_PACKAGES=${3:-}" -t "$1:latest" -f "$here/ami.Containerfile" "$here" >/dev/null
+  podman build --network host --label "hpb.recipe=$recipe" --build-arg "BASE=$2" --build-arg "EXTRA_PACKAGES=${3:-}" -t "$1:latest" -f "$here/ami.Containerfile" "$here" >/dev/null
 }
 
 # Debian 12 (Slurm 22.05) for most scenarios; Debian 13 (Slurm 24.11, as on HyperPod's images:
