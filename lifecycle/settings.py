@@ -23,6 +23,19 @@ from ansible_collections.hyperpod.slurm.plugins.plugin_utils.inputs import Confi
 
 # Where the bundle keeps its settings, as Ansible finds them beside an inventory source.
 SETTINGS_DIRS = ("group_vars", "host_vars")
+# Variables renamed or merged into another (CHANGELOG.md, "Changed"): refused with the new name, as
+# a setting of the old one would change nothing any more.
+RENAMED = {
+    "slurm_common_apt_lock_timeout": "packages_apt_lock_timeout",
+    "fsx_apt_lock_timeout": "packages_apt_lock_timeout",
+    "observability_apt_lock_timeout": "packages_apt_lock_timeout",
+    "enroot_pyxis_apt_lock_timeout": "packages_apt_lock_timeout",
+    "observability_download_retries": "packages_download_retries",
+    "observability_download_delay": "packages_download_delay",
+    "enroot_pyxis_download_retries": "packages_download_retries",
+    "enroot_pyxis_download_delay": "packages_download_delay",
+    "slurm_controller_config": "slurm_controller_settings",
+}
 KINDS = {"str": "a string", "int": "a whole number", "float": "a number", "bool": "true or false",
          "dict": "a mapping", "list": "a list", "path": "a path"}
 
@@ -144,6 +157,10 @@ class Roles:
 
     def check(self, source, var, value):
         """The ConfigError of a role's variable whose value does not fit its spec, else None."""
+        if var in RENAMED and var not in self.options:
+            new = RENAMED[var]
+            return ConfigError(source, var, "was renamed (CHANGELOG.md)",
+                               f"did you mean {new}? (see roles/{self.options[new][0]}/README.md)")
         if var not in self.options:
             role = next((r for r in self.names if var.startswith(r + "_")), None)
             if role is None:

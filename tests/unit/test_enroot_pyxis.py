@@ -86,7 +86,7 @@ def play(tmp_path, collections, tasks, extra):
 def fetch_vars(tmp_path, url, sha):
     return {"__enroot_pyxis_artifacts": [{"url": url, "sha256": sha}], "__enroot_pyxis_var": "enroot_pyxis_enroot_debs",
             "enroot_pyxis_download_dir": str(tmp_path / "downloads"), "enroot_pyxis_offline_dir": str(tmp_path / "none"),
-            "enroot_pyxis_download_delay": 1}
+            "packages_download_delay": 1}
 
 
 def test_checksum_mismatch_fails_naming_url_and_both_sums(tmp_path, server, repo_collections):
@@ -142,8 +142,8 @@ def confdir(tmp_path):
 
 
 def plugstack_vars(tmp_path, conf):
-    return {"__slurm_common_paths": {"confdir": str(conf), "bindir": str(tmp_path / "bin")},
-            "__slurm_common_mode": "hyperpod"}
+    return {"slurm_common_paths": {"confdir": str(conf), "bindir": str(tmp_path / "bin")},
+            "slurm_common_effective_mode": "hyperpod"}
 
 
 def reconfigures(tmp_path):
