@@ -22,7 +22,8 @@ description:
     C(argument spec), with the refused arguments.
   - Tasks of the collection's shared role C(packages), which other roles include for one step
     (an install, a download), are shown and counted as part of the role and task that included them,
-    their task's name after the including task's; the include and its argument check show no line.
+    their task's name after the including task's; the include, its argument check and its skipped
+    tasks show no line.
   - With O(summary_dir), the run's summary as JSON, in C(summary-<UTC stamp>.json) and
     C(summary-latest.json), with the fields node, status, check, started, elapsed_seconds, ok,
     changed, failed, skipped, roles and failure. bootstrap.py adds mode, rc, artifacts and log.
@@ -90,9 +91,10 @@ def reported_as(task, status):
         including = including._parent
     if including is None:  # applied on its own, not included
         return role, name, True
-    checked = task.action.rsplit(".", 1)[-1] == "validate_argument_spec" and status != "failed"
+    # Its argument check and its skipped tasks are details of the step: counted, not shown.
+    detail = status == "skipped" or (task.action.rsplit(".", 1)[-1] == "validate_argument_spec" and status != "failed")
     return (including._role._role_name if including._role else "-",
-            "%s: %s" % (including.name or including.get_name(), name), not checked)
+            "%s: %s" % (including.name or including.get_name(), name), not detail)
 
 
 class CallbackModule(CallbackBase):
