@@ -16,7 +16,8 @@ EXPORTS_HEADING = "## Variables exported by the role"
 # One owner per job: (what, the role allowed to do it, how to spot it in a task).
 OWNERS = [
     ("runs `scontrol reconfigure`", "slurm_common", lambda text: "scontrol reconfigure" in text),
-    ("installs with ansible.builtin.apt", "packages", lambda text: re.search(r"^\s*ansible\.builtin\.apt:", text, re.M)),
+    ("installs with ansible.builtin.apt", "packages",
+     lambda text: re.search(r"^\s*ansible\.builtin\.apt:", text, re.M)),
     ("downloads pinned files (get_url with a checksum)", "packages",
      lambda text: "ansible.builtin.get_url:" in text and re.search(r"^\s*checksum:", text, re.M)),
 ]
@@ -29,7 +30,8 @@ def where(path, root=ROOT):
 def violations(roles_dir):
     """'<file>: reads <name>, internal to role <role>' for every read of another role's internals."""
     roles = Roles.load(roles_dir)
-    return ["%s: reads %s, internal to role %s" % (path.relative_to(roles_dir.parent), name, owner(name, roles.names)[0])
+    return ["%s: reads %s, internal to role %s" % (path.relative_to(roles_dir.parent), name,
+                                                   owner(name, roles.names)[0])
             for path, name in roles.private_reads_across_roles()]
 
 

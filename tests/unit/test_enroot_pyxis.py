@@ -41,7 +41,8 @@ PLUGSTACK = """    - ansible.builtin.include_role:
 
 
 class Server:
-    """A local HTTP server: /ok, and /flaky (503 twice, then the file); it records every request."""
+    """A local HTTP server: /ok, /flaky (503 twice, then the file) and /dead (always 503); it records
+    every request."""
 
     def __init__(self):
         requests = self.requests = []
@@ -49,7 +50,8 @@ class Server:
         class Handler(http.server.BaseHTTPRequestHandler):
             def do_GET(self):
                 requests.append(self.path)
-                if self.path.startswith("/flaky/") and requests.count(self.path) <= 2:
+                flaky = self.path.startswith("/flaky/") and requests.count(self.path) <= 2
+                if self.path.startswith("/dead/") or flaky:
                     self.send_response(503)
                     self.end_headers()
                     return
@@ -107,6 +109,14 @@ def test_server_failing_twice_is_retried_and_a_rerun_asks_nothing(tmp_path, serv
     result, out = play(tmp_path, repo_collections, FETCH, extra)
     assert result.returncode == 0 and "changed=0" in out, out[-3000:]
     assert len(server.requests) == 3
+
+
+def test_a_url_that_keeps_failing_is_tried_within_the_bound_and_named(tmp_path, server, repo_collections):
+    extra = dict(fetch_vars(tmp_path, server.url + "/dead/e.deb", SHA), packages_download_retries=1)
+    result, out = play(tmp_path, repo_collections, FETCH, extra)
+    assert result.returncode == 2, out[-3000:]
+    assert server.requests == ["/dead/e.deb"] * 2
+    assert "enroot_pyxis: %s/dead/e.deb: download failed after 2 attempts: Request failed." % server.url in out
 
 
 def test_unpinned_artifact_is_refused_before_any_download(tmp_path, server, repo_collections):
