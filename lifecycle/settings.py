@@ -23,12 +23,24 @@ from ansible_collections.hyperpod.slurm.plugins.plugin_utils.inputs import Confi
 
 # Where the bundle keeps its settings, as Ansible finds them beside an inventory source.
 SETTINGS_DIRS = ("group_vars", "host_vars")
-# Role variables renamed or removed since an earlier release, {old: new or None}: a setting of an
-# old name would otherwise do nothing, silently (CHANGELOG.md lists them).
-RENAMED = {"fsx_users": "shared_users_accounts", "fsx_users_shell": "shared_users_shell",
-           "fsx_move_homes": "shared_users_move_homes", "fsx_home_root": "shared_users_home_root",
-           "fsx_default_user": "shared_users_default_user", "fsx_test_standin": None,
-           "fsx_test_standin_port": None, "fsx_test_standin_root": None}
+# Role variables renamed, merged into another or removed since an earlier release, {old: new or
+# None} (CHANGELOG.md, "Changed"): refused with what to do, as a setting of an old name would
+# otherwise change nothing, silently.
+RENAMED = {
+    "fsx_users": "shared_users_accounts", "fsx_users_shell": "shared_users_shell",
+    "fsx_move_homes": "shared_users_move_homes", "fsx_home_root": "shared_users_home_root",
+    "fsx_default_user": "shared_users_default_user",
+    "fsx_test_standin": None, "fsx_test_standin_port": None, "fsx_test_standin_root": None,
+    "slurm_common_apt_lock_timeout": "packages_apt_lock_timeout",
+    "fsx_apt_lock_timeout": "packages_apt_lock_timeout",
+    "observability_apt_lock_timeout": "packages_apt_lock_timeout",
+    "enroot_pyxis_apt_lock_timeout": "packages_apt_lock_timeout",
+    "observability_download_retries": "packages_download_retries",
+    "observability_download_delay": "packages_download_delay",
+    "enroot_pyxis_download_retries": "packages_download_retries",
+    "enroot_pyxis_download_delay": "packages_download_delay",
+    "slurm_controller_config": "slurm_controller_settings",
+}
 KINDS = {"str": "a string", "int": "a whole number", "float": "a number", "bool": "true or false",
          "dict": "a mapping", "list": "a list", "path": "a path"}
 

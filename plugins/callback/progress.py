@@ -6,6 +6,7 @@ import time
 
 from ansible import context
 from ansible.plugins.callback import CallbackBase
+from ansible.playbook.role_include import IncludeRole
 from ansible_collections.hyperpod.slurm.plugins.plugin_utils import run_summary
 
 DOCUMENTATION = r"""
@@ -19,6 +20,10 @@ description:
     C(FAILED) and names the role, the task and the reason.
   - Counts are the PLAY RECAP's. A role's argument spec refusing a value is reported as the task
     C(argument spec), with the refused arguments.
+  - Tasks of the collection's shared role C(packages), which other roles include for one step
+    (an install, a download), are shown and counted as part of the role and task that included them,
+    their task's name after the including task's; the include, its argument check and its skipped
+    tasks show no line.
   - With O(summary_dir), the run's summary as JSON, in C(summary-<UTC stamp>.json) and
     C(summary-latest.json), with the fields node, status, check, started, elapsed_seconds, ok,
     changed, failed, skipped, roles and failure. bootstrap.py adds mode, rc, artifacts and log.
@@ -69,6 +74,29 @@ EXAMPLES = r"""
 """
 
 
+# Roles other roles include for one step (roles/packages): their tasks are that role's business.
+SHARED_ROLES = {"packages"}
+
+
+def reported_as(task, status):
+    """(role, task name, shown): where a result is counted, and whether it gets a line."""
+    role = task._role._role_name if getattr(task, "_role", None) else "-"
+    name = task.name or task.action
+    if isinstance(task, IncludeRole) and task._role_name.rsplit(".", 1)[-1] in SHARED_ROLES:
+        return role, name, status == "failed"
+    if role.rsplit(".", 1)[-1] not in SHARED_ROLES:
+        return role, name, True
+    including = task._parent
+    while including is not None and not isinstance(including, IncludeRole):
+        including = including._parent
+    if including is None:  # applied on its own, not included
+        return role, name, True
+    # Its argument check and its skipped tasks are details of the step: counted, not shown.
+    detail = status == "skipped" or (task.action.rsplit(".", 1)[-1] == "validate_argument_spec" and status != "failed")
+    return (including._role._role_name if including._role else "-",
+            "%s: %s" % (including.name or including.get_name(), name), not detail)
+
+
 class CallbackModule(CallbackBase):
     CALLBACK_VERSION = 2.0
     CALLBACK_TYPE = "aggregate"
@@ -102,10 +130,10 @@ class CallbackModule(CallbackBase):
         task, host = result._task, result._host.get_name()
         started = self._task_start.pop((host, task._uuid), None)
         duration = time.monotonic() - started if started is not None else 0.0
-        role = task._role._role_name if getattr(task, "_role", None) else "-"
-        name = task.name or task.action
+        role, name, shown = reported_as(task, kind)
         status = self._tally.result(role, name, host, kind, result._result, duration, ignored)
-        self._show(run_summary.task_line(duration, role, name, status))
+        if shown:
+            self._show(run_summary.task_line(duration, role, name, status))
 
     def v2_runner_on_ok(self, result):
         self._done(result, "ok")

@@ -4,7 +4,9 @@ Every string of a task, handler, vars or defaults file that holds {{ }} or {% %}
 template, and so are the bare expressions of when, changed_when, failed_when, until and assert's
 that. A name read is a jinja2 Name loaded and not assigned in the same template (set, for).
 Variables are owned by the role whose name they start with: `accounting_*` is the accounting
-role's public input, `__accounting_*` its internal state.
+role's public contract (an input of meta/argument_specs.yml, or a variable it exports: sets with
+set_fact or register, or defines in vars/), `__accounting_*` its internal state, which no other
+role reads.
 """
 
 import glob
@@ -32,9 +34,9 @@ TEMPLATE_LOOKUP = re.compile(r"""lookup\(\s*['"]ansible\.builtin\.template['"]\s
 _JINJA = jinja2.Environment()
 
 
-def owner(name):
+def owner(name, roles=ROLES):
     """(role, internal) for a role-prefixed name, else (None, None). The longest role name wins."""
-    for role in sorted(ROLES, key=len, reverse=True):
+    for role in sorted(roles, key=len, reverse=True):
         if name.startswith("__%s_" % role):
             return role, True
         if name.startswith("%s_" % role):
@@ -64,6 +66,7 @@ class FileScan:
     reads: set = field(default_factory=set)
     defines: dict = field(default_factory=dict)  # name -> names its value reads (vars and defaults files)
     local: set = field(default_factory=set)  # register, set_fact, task vars, loop_var
+    sets: set = field(default_factory=set)  # register and set_fact only: what outlives the task
     includes: set = field(default_factory=set)  # paths relative to the role, glob patterns allowed
 
 
@@ -93,10 +96,12 @@ def _walk(node, scan):
             continue
         if key == "register":
             scan.local.add(value)
+            scan.sets.add(value)
         elif key == "vars" and isinstance(value, dict):
             scan.local |= set(value)
         elif key in SET_FACT and isinstance(value, dict):
             scan.local |= set(value) - {"cacheable"}
+            scan.sets |= set(value) - {"cacheable"}
         elif key == "loop_control" and isinstance(value, dict) and "loop_var" in value:
             scan.local.add(value["loop_var"])
         elif key in INCLUDE_TASKS:
@@ -129,8 +134,12 @@ def scan_file(path):
     return scan
 
 
-def role_files(role):
-    base = ROLES_DIR / role
+def role_names(roles_dir=ROLES_DIR):
+    return sorted(p.name for p in Path(roles_dir).iterdir() if (p / "tasks").is_dir())
+
+
+def role_files(role, roles_dir=ROLES_DIR):
+    base = Path(roles_dir) / role
     return sorted(p for sub in ("tasks", "handlers", "vars", "defaults", "templates")
                   for p in (base / sub).rglob("*") if p.is_file())
 
@@ -140,10 +149,30 @@ class Roles:
     """Every role file scanned, with the lookups the tests need."""
 
     files: dict  # path -> FileScan
+    roles_dir: Path = ROLES_DIR
+    names: list = field(default_factory=lambda: list(ROLES))
 
     @classmethod
-    def load(cls):
-        return cls({p: scan_file(p) for role in ROLES for p in role_files(role)})
+    def load(cls, roles_dir=ROLES_DIR):
+        names = role_names(roles_dir)
+        return cls({p: scan_file(p) for role in names for p in role_files(role, roles_dir)}, Path(roles_dir), names)
+
+    def role_of(self, path):
+        return Path(path).relative_to(self.roles_dir).parts[0]
+
+    def exports(self, role):
+        """The role's public names it sets for others: set_fact and register in its task and handler
+        files, definitions in its vars/ files (not defaults/: those are inputs)."""
+        found = set()
+        for path, scan in self.files.items():
+            if self.role_of(path) == role:
+                found |= scan.sets | (set(scan.defines) if path.parent.name == "vars" else set())
+        return {name for name in found if owner(name, self.names) == (role, False)}
+
+    def private_reads_across_roles(self):
+        """(file, name) for every read of another role's internal __<role>_ variable."""
+        return sorted((path, name) for path, scan in self.files.items() for name in scan.reads
+                      if owner(name, self.names)[1] is True and owner(name, self.names)[0] != self.role_of(path))
 
     def reads(self):
         """name -> files reading it, across every role."""
@@ -161,16 +190,16 @@ class Roles:
         return names
 
     def definitions(self):
-        """name -> names read by its value, for internal variables of vars files (evaluated lazily,
-        so reading one reads what it is made of)."""
-        return {name: reads for scan in self.files.values() for name, reads in scan.defines.items()
-                if name.startswith("__")}
+        """name -> names read by its value, for internal variables and exports of vars files
+        (evaluated lazily, so reading one reads what it is made of)."""
+        return {name: reads for path, scan in self.files.items() for name, reads in scan.defines.items()
+                if name.startswith("__") or path.parent.name == "vars"}
 
     def entry_point_reads(self, role, entry):
         """Names read by the files an entry point reaches: tasks/<entry>.yml, the task files,
         templates and vars files it includes (transitively), its handlers for main, and what the
         internal variables it reads are made of."""
-        base = ROLES_DIR / role
+        base = self.roles_dir / role
         todo = [base / "tasks" / ("%s.yml" % entry)] + ([base / "handlers" / "main.yml"] if entry == "main" else [])
         seen = set()
         while todo:

@@ -19,6 +19,8 @@ from packaging.specifiers import SpecifierSet
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 ROLES = sorted(p.name for p in (ROOT / "roles").iterdir() if (p / "tasks").is_dir())
+# In no play of site.yml: other roles include them for one step (roles/packages).
+INCLUDED_ONLY = {"packages"}
 GALAXY = yaml.safe_load((ROOT / "galaxy.yml").read_text())
 # What a collection is made of; everything else in the repository is the bundle's or the tests'.
 TOP_LEVEL = {"MANIFEST.json", "FILES.json", "README.md", "CHANGELOG.md", "docs", "meta", "playbooks", "plugins",
@@ -88,7 +90,7 @@ def test_the_site_playbook_resolves_its_roles_inside_the_collection(installed, t
     done = run([str(BIN / "ansible-playbook"), "-i", "hosts.ini", "hyperpod.slurm.site", "--list-tasks"],
                env, tmp_path)
     assert done.returncode == 0, done.stdout + done.stderr
-    for role in ROLES:
+    for role in set(ROLES) - INCLUDED_ONLY:
         assert "hyperpod.slurm.%s : " % role in done.stdout
 
 
@@ -105,10 +107,28 @@ def test_site_tags_pick_their_roles_and_every_role_still_checks_its_input(instal
     assert done.returncode == 0, done.stdout + done.stderr
     tasks = re.findall(r"^ +hyperpod\.slurm\.(\w+) : (.+?)\tTAGS", done.stdout, re.M)
     assert {role for role, name in tasks if not name.startswith("Validating arguments")} == roles
-    assert {role for role, name in tasks if name.startswith("Validating arguments")} >= set(ROLES) - {"slurm_common"}
+    assert {role for role, name in tasks if name.startswith("Validating arguments")} >= (
+        set(ROLES) - {"slurm_common"} - INCLUDED_ONLY)
     if tag == "users":  # of fsx only its export: the mount points shared_users may move homes onto
         assert [name for role, name in tasks if role == "fsx" and not name.startswith("Validating")] == [
             "Export the mount points"]
+
+
+def test_a_role_included_by_another_resolves_inside_the_collection(installed, tmp_path):
+    """enroot_pyxis includes packages by its short name: Ansible finds it in the same collection (the
+    roles path holds nothing here), and packages checks the input it gets."""
+    _, _, env = installed
+    (tmp_path / "play.yml").write_text(
+        "- hosts: localhost\n  connection: local\n  gather_facts: false\n  tasks:\n"
+        "    - ansible.builtin.include_role: {name: hyperpod.slurm.enroot_pyxis, tasks_from: fetch}\n"
+        "      vars:\n"
+        "        __enroot_pyxis_artifacts: [{url: 'http://192.0.2.1/x.deb', sha256: ''}]\n"
+        "        __enroot_pyxis_var: enroot_pyxis_enroot_debs\n")
+    done = run([str(BIN / "ansible-playbook"), "-i", "localhost,", "play.yml"], env, tmp_path)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "hyperpod.slurm.packages : Check that the files are pinned" in done.stdout
+    assert "enroot_pyxis: enroot_pyxis_enroot_debs: 'http://192.0.2.1/x.deb' needs a url and the sha256" in " ".join(
+        done.stdout.split())
 
 
 def test_bad_values_are_refused_before_any_task(installed, tmp_path):

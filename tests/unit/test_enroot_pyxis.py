@@ -69,7 +69,7 @@ def play(tmp_path, collections, tasks, extra):
 def fetch_vars(tmp_path, url, sha):
     return {"__enroot_pyxis_artifacts": [{"url": url, "sha256": sha}], "__enroot_pyxis_var": "enroot_pyxis_enroot_debs",
             "enroot_pyxis_download_dir": str(tmp_path / "downloads"), "enroot_pyxis_offline_dir": str(tmp_path / "none"),
-            "enroot_pyxis_download_delay": 1}
+            "packages_download_delay": 1}
 
 
 def test_checksum_mismatch_fails_naming_url_and_both_sums(tmp_path, server, repo_collections):
@@ -90,6 +90,14 @@ def test_server_failing_twice_is_retried_and_a_rerun_asks_nothing(tmp_path, serv
     result, out = play(tmp_path, repo_collections, FETCH, extra)
     assert result.returncode == 0 and "changed=0" in out, out[-3000:]
     assert len(server.requests) == 3
+
+
+def test_a_url_that_keeps_failing_is_tried_within_the_bound_and_named(tmp_path, server, repo_collections):
+    extra = dict(fetch_vars(tmp_path, server.url + "/flaky-99/e.deb", SHA), packages_download_retries=1)
+    result, out = play(tmp_path, repo_collections, FETCH, extra)
+    assert result.returncode == 2, out[-3000:]
+    assert paths(server) == ["/flaky-99/e.deb"] * 2
+    assert "enroot_pyxis: %s/flaky-99/e.deb: download failed after 2 attempts: Request failed." % server.url in out
 
 
 def test_unpinned_artifact_is_refused_before_any_download(tmp_path, server, repo_collections):
@@ -125,8 +133,8 @@ def confdir(tmp_path):
 
 
 def plugstack_vars(tmp_path, conf):
-    return {"__slurm_common_paths": {"confdir": str(conf), "bindir": str(tmp_path / "bin")},
-            "__slurm_common_mode": "hyperpod"}
+    return {"slurm_common_paths": {"confdir": str(conf), "bindir": str(tmp_path / "bin")},
+            "slurm_common_effective_mode": "hyperpod"}
 
 
 def reconfigures(tmp_path):

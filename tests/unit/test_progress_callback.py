@@ -87,3 +87,51 @@ def test_the_table():
         "total                            3        1       0        2     12.3",
         "n1: successful in 12.3s (check mode)",
     ]
+
+
+INCLUDING_ROLE = """
+- name: Get the stand-in
+  ansible.builtin.include_role:
+    name: packages
+    tasks_from: download
+  vars:
+    __packages_download_artifacts: [{url: "file://{{ source }}", sha256: "{{ sha256 }}"}]
+    __packages_download_dir: "{{ dest }}"
+    __packages_download_owner: user
+    __packages_download_setting: user_files
+"""
+
+
+def test_a_shared_roles_steps_are_shown_as_the_including_roles(repo_collections, tmp_path):
+    """The packages role's tasks count and show as one step of the role that included them: its
+    task's name first; the include and the argument check show no line."""
+    (tmp_path / "roles" / "user" / "tasks").mkdir(parents=True)
+    (tmp_path / "roles" / "user" / "tasks" / "main.yml").write_text(INCLUDING_ROLE)
+    (tmp_path / "play.yml").write_text("- hosts: localhost\n  connection: local\n  gather_facts: false\n"
+                                       "  roles: [user]\n")
+    (tmp_path / "source").write_text("stand-in\n")
+    env = dict(os.environ, ANSIBLE_CONFIG=str(REPO / "ansible.cfg"), ANSIBLE_COLLECTIONS_PATH=str(repo_collections),
+               ANSIBLE_ROLES_PATH="%s:%s" % (tmp_path / "roles", REPO / "roles"), ANSIBLE_NOCOLOR="1",
+               ANSIBLE_CALLBACKS_ENABLED="hyperpod.slurm.progress", HYPERPOD_PROGRESS_SUMMARY_DIR=str(tmp_path / "log"))
+
+    def play(sha256):
+        return subprocess.run([str(Path(sys.executable).parent / "ansible-playbook"), "-i", "localhost,", "play.yml",
+                               "-e", json.dumps({"source": str(tmp_path / "source"), "dest": str(tmp_path / "dest"),
+                                                 "sha256": sha256, "ansible_python_interpreter": sys.executable})],
+                              cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300, check=False)
+
+    good = __import__("hashlib").sha256(b"stand-in\n").hexdigest()
+    done = play(good)
+    assert done.returncode == 0, done.stdout + done.stderr
+    lines = task_lines(done.stdout)
+    assert ("user", "Get the stand-in: Download the files", "changed") in lines, done.stdout
+    assert all(role == "user" and task.startswith("Get the stand-in: ") for role, task, _ in lines), lines
+    assert "packages |" not in done.stdout and "Validating arguments" not in " ".join(t for _, t, _ in lines)
+    latest = json.loads((tmp_path / "log" / "summary-latest.json").read_text())
+    assert set(latest["roles"]) == {"user"} and latest["roles"]["user"]["ok"] == latest["ok"]
+    done = play("0" * 64)
+    assert done.returncode == 2
+    failed = [line for line in done.stdout.splitlines() if line.startswith("FAILED: ")]
+    assert failed == ["FAILED: role user, task Get the stand-in: Fail on a file that could not be fetched: "
+                      "user: file://%s: sha256 mismatch: expected %s, actual %s. The file is not the pinned one: "
+                      "check the URL and the sha256 in user_files." % (tmp_path / "source", "0" * 64, good)], failed

@@ -92,7 +92,7 @@ def run_exporter_tasks(tmp_path, cases):
     in a block whose rescue keeps the failure message, then tasks/devices.yml; returns
     ({name: message or None}, Ansible's output)."""
     playbook = [{"name": "The exporter tasks", "hosts": "obs-compute-2", "gather_facts": False,
-                 "vars": {"observability_download_retries": 2, "observability_download_delay": 1, "messages": {}},
+                 "vars": {"packages_download_retries": 2, "packages_download_delay": 1, "messages": {}},
                  "tasks": [{"block": [{"ansible.builtin.include_role": {
                      "name": "hyperpod.slurm.observability", "tasks_from": "exporter"},
                      "vars": {"__observability_exporter": {"name": name, "setting": "observability_test_exporter",
