@@ -19,6 +19,8 @@ description:
   - Groups are C(slurm_controller), C(slurm_login), C(slurm_compute), C(partition_<name>) and
     C(instance_group_<name>); characters Ansible forbids in group names become C(_).
   - Every input is validated first; an error names the file, the field and the fix on one line.
+  - Every variable and host name is marked unsafe (never evaluated as a template), also on
+    ansible-core 2.17, which would otherwise evaluate a C({{ ... }}) read from an input file.
   - The config file name must end in C(hyperpod.yml) or C(hyperpod.yaml). Relative paths are
     taken relative to the directory of that config file. The paths come from that file only
     (bootstrap.py writes one for each run).
@@ -105,13 +107,20 @@ class InventoryModule(BaseInventoryPlugin):
                                          opt("shared_users"))
         except model.ConfigError as e:
             raise AnsibleParserError(str(e)) from None
+        self.populate(cluster)
+
+    def populate(self, cluster):
+        """The cluster model as hosts, groups and variables, every value and host name marked unsafe:
+        nothing from the input files is ever evaluated as a template (see plugin_utils/unsafe.py)."""
+        from ansible_collections.hyperpod.slurm.plugins.plugin_utils.unsafe import unsafe
 
         for key, value in cluster.group_vars().items():
-            self.inventory.set_variable("all", key, value)
+            self.inventory.set_variable("all", key, unsafe(value))
         for host in cluster.hosts:  # first, so that `all` lists hosts in file order
-            self.inventory.add_host(host)
+            self.inventory.add_host(unsafe(host))
             for key, value in cluster.host_vars(host).items():
-                self.inventory.set_variable(host, key, value)
+                self.inventory.set_variable(host, key, unsafe(value))
+        # Group names are made of [A-Za-z0-9_] only (node_roles.group_name): nothing to evaluate.
         for group, hosts in cluster.groups().items():
             self.inventory.add_group(group)
             for host in hosts:
