@@ -46,6 +46,7 @@ PATH_RE = re.compile(r"/[A-Za-z0-9._/-]*")
 PATH_MAX = 255
 # Folders of the system and of HyperPod's image: a user's home or Slurm's shared state there would
 # hand the folder to that user, or mix with the node's own files.
+THIS_NETWORK = ipaddress.IPv4Network("0.0.0.0/8")  # "this host on this network": no peer's address
 SYSTEM_DIRS = ("/bin", "/boot", "/dev", "/etc", "/lib", "/lib32", "/lib64", "/libx32", "/lost+found", "/opt",
                "/proc", "/root", "/run", "/sbin", "/snap", "/srv", "/sys", "/tmp", "/usr", "/var")
 
@@ -85,12 +86,13 @@ def ipv4(path, fld, value):
     except (ipaddress.AddressValueError, ValueError, TypeError):
         problem = "missing" if value is None else f"{shown(value)} is not an IPv4 address"
         raise ConfigError(path, fld, problem, fix) from None
-    # Every node has 127.0.0.1: a loopback address would make every node believe it is this one; a
-    # link-local one (169.254.169.254 is the instance metadata service) is no peer's.
-    if ip.is_loopback or ip.is_unspecified or ip.is_multicast or ip.is_reserved or ip.is_link_local \
-            or ip in ipaddress.IPv4Network("0.0.0.0/8"):
-        raise ConfigError(path, fld, f"{shown(value)} is not a node's address (loopback, link-local, unspecified, "
-                          "multicast or reserved)", fix)
+    # Every node has 127.0.0.1: a loopback address would make every node believe it is this one.
+    if ip.is_loopback or ip.is_unspecified or ip.is_multicast or ip.is_reserved or ip in THIS_NETWORK:
+        raise ConfigError(path, fld, f"{shown(value)} is not a node's address (loopback, unspecified, multicast or "
+                          "reserved)", fix)
+    # 169.254.169.254 is the instance metadata service: link-local addresses are no peer's.
+    if ip.is_link_local:
+        raise ConfigError(path, fld, f"{shown(value)} is a link-local address (169.254.0.0/16), not a node's", fix)
     return str(ip)
 
 

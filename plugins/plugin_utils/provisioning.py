@@ -83,21 +83,25 @@ def slurm_configurations(path, pp):
                               "is not a setting of slurm_configurations",
                               f"did you mean {close[0]}?" if close else
                               f"remove it (known: {', '.join(SLURM_CONFIGURATIONS)})")
-        pattern, what, fix = SLURM_CONFIGURATIONS[key]
-        if pattern is None:
-            want(path, f + key, value, str, f"{what} (a string)")
-            problem = path_problem(value)
-            if problem:
-                raise ConfigError(path, f + key, f"{shown(value)} {problem}", fix)
-        else:
-            most = DNS_NAME_MAX if pattern is DNS_NAME_RE else None
-            full_match(path, f + key, value, pattern, what, fix, most=most)
+        want(path, f + key, value, str, f"{SLURM_CONFIGURATIONS[key][1]} (a string)")
     endpoint, arn = sc.get("slurm_database_endpoint"), sc.get("slurm_database_secret_arn")
     if bool(endpoint) != bool(arn):
         have, lack = ("slurm_database_endpoint", "slurm_database_secret_arn") if endpoint else \
             ("slurm_database_secret_arn", "slurm_database_endpoint")
         raise ConfigError(path, f + lack, f"{have} is set but {lack} is not",
                           "set both (the database's host name and its Secrets Manager secret ARN) or neither")
+    for key, (pattern, what, fix) in SLURM_CONFIGURATIONS.items():  # in this order, whatever the file's
+        value = sc.get(key, "")
+        if value == "":
+            continue  # unset, as HyperPod's sample files leave optional keys (dropped below)
+        if pattern is None:
+            problem = path_problem(value)
+            if problem:
+                raise ConfigError(path, f + key, f"{shown(value)} {problem}", fix)
+        else:
+            full_match(path, f + key, value, pattern, what, fix, most=DNS_NAME_MAX if pattern is DNS_NAME_RE else None)
+    # An empty key is no key: the accounting role picks its backend by which keys exist.
+    sc = {key: value for key, value in sc.items() if value != ""}
     if "slurm_shared_directory" in sc:
-        sc = dict(sc, slurm_shared_directory=sc["slurm_shared_directory"].rstrip("/") or "/")
+        sc["slurm_shared_directory"] = sc["slurm_shared_directory"].rstrip("/") or "/"
     return sc
