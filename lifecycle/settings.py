@@ -104,9 +104,9 @@ def _from_file(where, path, loader):
     except OSError:
         raise ConfigError(where, None, "no such file", "check the path after @") from None
     if not stat.S_ISREG(info.st_mode):
-        raise ConfigError(path, None, "is not a regular file", "settings must be in regular files")
+        raise ConfigError(where, None, "is not a regular file", "settings must be in regular files")
     if info.st_size > MAX_TEXT_BYTES:
-        raise ConfigError(path, None, f"the file is larger than {MAX_TEXT_BYTES // 1_000_000} MB",
+        raise ConfigError(where, None, f"the file is larger than {MAX_TEXT_BYTES // 1_000_000} MB",
                           "keep settings files small")
     return _mapping(path, lambda: loader.load_from_file(str(path)))
 

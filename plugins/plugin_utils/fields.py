@@ -67,7 +67,7 @@ def hyperpod_name(path, fld, value, what, most=HYPERPOD_NAME_MAX, ansible_name=F
     want(path, fld, value, str, f"the {what} (a string)")
     if len(value) > most:
         raise ConfigError(path, fld, f"{shown(value)} is longer than {most} characters",
-                          f"HyperPod's names have at most {HYPERPOD_NAME_MAX}; regenerate the file")
+                          f"HyperPod's {what}s have at most {most}; regenerate the file")
     if not HYPERPOD_NAME_RE.fullmatch(value):
         raise ConfigError(path, fld, f"{shown(value)} is not a valid {what}", NAME_FIX)
     if ansible_name and value.lower() in ANSIBLE_RESERVED_NAMES:

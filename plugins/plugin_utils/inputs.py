@@ -81,12 +81,12 @@ def read_input(path, limit):
     except OSError as e:
         raise ConfigError(path, None, f"cannot read the file ({e.strerror})",
                           "check the path and permissions") from None
+    mode = os.fstat(fd).st_mode
+    if not stat.S_ISREG(mode):
+        os.close(fd)
+        kind = next((name for test, name in _FILE_KINDS if test(mode)), "something else")
+        raise ConfigError(path, None, f"is {kind}, not a regular file", "give the path of a regular file")
     with os.fdopen(fd, "rb") as f:
-        mode = os.fstat(fd).st_mode
-        kind = next((name for test, name in _FILE_KINDS if test(mode)), None)
-        if kind or not stat.S_ISREG(mode):
-            raise ConfigError(path, None, f"is {kind or 'not a regular file'}, not a regular file",
-                              "give the path of a regular file")
         try:
             data = f.read(limit + 1)  # files of /proc say size 0: count what is read, not st_size
         except OSError as e:
@@ -127,8 +127,9 @@ def read_json(path, array_ok=False):
                           "fix the syntax there") from None
     except RecursionError:
         raise _too_deep(path) from None
-    except ValueError as e:  # a number of more than 4,300 digits (Python's limit on int())
-        raise ConfigError(path, None, f"invalid JSON: {one_line(e, 120)}", "fix the value there") from None
+    except ValueError:  # a number of more than 4,300 digits (Python's limit on int())
+        raise ConfigError(path, None, "invalid JSON: a number has more than 4300 digits",
+                          "check that it is the right file") from None
     if _deeper_than(data, MAX_JSON_DEPTH):
         raise _too_deep(path)
     if not isinstance(data, dict) and not (array_ok and isinstance(data, list)):

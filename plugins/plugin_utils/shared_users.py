@@ -61,10 +61,6 @@ def check_users(source, var, users):
             if not isinstance(user, dict):
                 raise ConfigError(source, where, f"{shown(user)} is not a mapping", "write name:, uid: and home:")
             uid = user.get("uid")
-            uid = str(uid) if isinstance(uid, int) and not isinstance(uid, bool) else uid
-            if not isinstance(uid, str):
-                raise ConfigError(source, where, f"uid {shown(uid)} of {shown(user.get('name'))} is not a number "
-                                  f"from {USER_UID_MIN} to {USER_UID_MAX}", "use a free UID in that range")
             name = user.get("name")
             home = user.get("home") or ""
             if not isinstance(name, str) or not isinstance(home, str):
@@ -84,16 +80,20 @@ def _shared_user(path, where, line):
 
 
 def check_user(path, where, name, uid, home):
-    """One user: -> {name, uid, home} (home '' when not given, else without a trailing '/'), or ConfigError."""
+    """One user: -> {name, uid, home} (home '' when not given, else without a trailing '/'), or ConfigError.
+    uid: ASCII digits (a line of the users file), or a whole number (a settings file's YAML)."""
     if not USER_NAME_RE.fullmatch(name):
         raise ConfigError(path, where, f"{shown(name)} is not a valid user name",
                           "use 1-32 lowercase letters, digits, '_' or '-', starting with a letter or '_'")
     if name in RESERVED_USERS or name.startswith("systemd-"):
         raise ConfigError(path, where, f"{shown(name)} is a system account", "choose another name")
-    if not UID_RE.fullmatch(uid) or not USER_UID_MIN <= int(uid) <= USER_UID_MAX:
+    number = uid if isinstance(uid, int) and not isinstance(uid, bool) else None  # YAML's, in a settings file
+    if number is None and isinstance(uid, str) and UID_RE.fullmatch(uid):
+        number = int(uid)
+    if number is None or not USER_UID_MIN <= number <= USER_UID_MAX:
         raise ConfigError(path, where, f"uid {shown(uid)} of {shown(name)} is not a number from {USER_UID_MIN} to "
                           f"{USER_UID_MAX}", "use a free UID in that range, the same the user has elsewhere (e.g. on FSx)")
-    return {"name": name, "uid": int(uid), "home": check_home(path, where, name, home)}
+    return {"name": name, "uid": number, "home": check_home(path, where, name, home)}
 
 
 def check_home(path, where, name, home):
