@@ -34,8 +34,14 @@ BUNDLE = Path(__file__).resolve().parent
 # is taken relative to this file, and the bundle's ansible.cfg must win over any other.
 os.environ["ANSIBLE_CONFIG"] = str(BUNDLE / "ansible.cfg")
 
+# The bundle as built (MANIFEST.json), before any other module of it is imported: manifest.py is
+# plain Python, and lifecycle/__init__.py only installs an import finder.
+from lifecycle import manifest  # noqa: E402
+if __name__ == "__main__":
+    manifest.exit_if_altered(BUNDLE)
+
 # The bundle's own modules; importing them makes the bundle the collection hyperpod.slurm.
-from lifecycle import collection, inventory, manifest, secret_files, settings, supervisor  # noqa: E402
+from lifecycle import collection, inventory, secret_files, settings, supervisor  # noqa: E402
 from ansible_collections.hyperpod.slurm.plugins.plugin_utils import cluster as model  # noqa: E402
 from ansible_collections.hyperpod.slurm.plugins.plugin_utils import run_summary  # noqa: E402
 from ansible_collections.hyperpod.slurm.plugins.plugin_utils.inputs import listed, one_line, shown  # noqa: E402
@@ -76,19 +82,8 @@ def node_addresses(attempts=5):
     return list(dict.fromkeys(found))  # unique, in order
 
 
-def check_bundle():
-    """The bundle as built (MANIFEST.json), before anything of it runs; a checkout passes."""
-    try:
-        manifest.check(BUNDLE)
-    except manifest.Mismatch as e:
-        raise model.ConfigError(BUNDLE / e.path, None, e.problem,
-                                "this is not the bundle that was built: build it again (bootstrap.py bundle), "
-                                "upload it, and point the cluster at it") from None
-
-
 def load_inputs(args):
     """The validated cluster model, and the inputs as the plugin's config file names them."""
-    check_bundle()
     inputs = {"resource_config": args.resource_config,
               "provisioning_parameters": args.provisioning_parameters or None,  # '' on the command line: none
               "node_roles": args.node_roles or None, "shared_users": args.shared_users or None}

@@ -6,7 +6,7 @@ versions mixed in one prefix, a file added beside them. The node then stops with
 that differs, before it changes anything. This is a check against damage and mix-ups, not against
 an attacker who can write the bundle: such a one rewrites MANIFEST.json too.
 
-What is hashed, on every node's run (billed time): every file except the wheels. on_create.sh
+What is hashed, on every node's run (billed time): every file of the code (USER_FILES aside), not the wheels. on_create.sh
 installs wheels/ with pip --require-hashes from the hash-locked requirements/node-lock/ files,
 which are hashed here: a changed wheel is refused there, and an extra one is never installed.
 Hashing them again would read ~50 MB per node for nothing. The rest (the collection, the roles,
@@ -18,18 +18,26 @@ Plain Python: runs before Ansible is imported.
 import hashlib
 import json
 import os
+import sys
 from pathlib import Path
 
 MANIFEST = "MANIFEST.json"
 NOT_HASHED = "wheels/"
+# The cluster's inputs and settings, which the model and lifecycle/settings.py check value by value
+# on every run: an operator (and this project's simulated platform, tests/harness and the Molecule
+# scenarios' prepare steps) lays a cluster's own copies over a built bundle, or removes
+# provisioning_parameters.json for API-driven mode. The manifest pins the code.
+USER_FILES = ("provisioning_parameters.json", "node_roles.json", "shared_users.txt", "group_vars/", "host_vars/")
 # Files a node writes into its copy, or Python does: never in a manifest, never extra.
 WRITTEN_HERE = ("__pycache__",)
-# Where a file the manifest does not list changes what runs: the code, the settings, the roles'
-# inputs. Anything else (a README dropped into the S3 prefix) is ignored.
-CHECKED_DIRS = ("lifecycle", "plugins", "playbooks", "roles", "group_vars", "host_vars", "collections",
-                "requirements")
-CHECKED_FILES = ("on_create.sh", "bootstrap.py", "ansible.cfg", "provisioning_parameters.json", "node_roles.json",
-                 "shared_users.txt")
+# Where a file the manifest does not list changes what runs: the code. Anything else (a README
+# dropped into the S3 prefix) is ignored.
+CHECKED_DIRS = ("lifecycle", "plugins", "playbooks", "roles", "collections", "requirements")
+CHECKED_FILES = ("on_create.sh", "bootstrap.py", "ansible.cfg")
+
+
+FIX = ("this is not the bundle that was built: build it again (bootstrap.py bundle), upload it, and point the "
+       "cluster at it")
 
 
 class Mismatch(Exception):
@@ -68,7 +76,7 @@ def check(bundle):
     except (ValueError, KeyError, TypeError, OSError):
         raise Mismatch(MANIFEST, "is damaged (not the manifest bootstrap.py bundle writes)") from None
     for name in sorted(files):
-        if name.startswith(NOT_HASHED):
+        if name.startswith(NOT_HASHED) or name.startswith(USER_FILES):
             continue
         if os.path.isabs(name) or ".." in name.split("/"):
             raise Mismatch(MANIFEST, f"lists a path outside the bundle ({name!r})")
@@ -82,6 +90,15 @@ def check(bundle):
             raise Mismatch(name, "was changed since the bundle was built")
     for name in extra_files(bundle, files):
         raise Mismatch(name, "is not in the bundle as built (added since)")
+
+
+def exit_if_altered(bundle):
+    """Exit 2 with the usual one line (FILE: PROBLEM; FIX) where the bundle differs from its manifest."""
+    try:
+        check(bundle)
+    except Mismatch as e:
+        print(f"{Path(bundle) / e.path}: {e.problem}; {FIX}", file=sys.stderr)
+        sys.exit(2)
 
 
 def extra_files(bundle, listed):

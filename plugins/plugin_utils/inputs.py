@@ -62,7 +62,11 @@ _SHOWN.maxlevel = 2
 def shown(value):
     """A value from an input file as an error shows it: Python's repr (quoted, unprintable characters
     escaped), at most SHOWN_CHARS characters, '...' in the middle of a longer one."""
-    return _SHOWN.repr(value)
+    text = _SHOWN.repr(value)  # cuts each string; an array of them may still be long
+    if len(text) > SHOWN_CHARS:
+        half = (SHOWN_CHARS - 3) // 2
+        text = text[:half] + "..." + text[-half:]
+    return text
 
 
 def listed(names, most=10):
