@@ -9,11 +9,10 @@ import base64
 import binascii
 import json
 import os
-import stat
 import sys
 from pathlib import Path
 
-from ansible_collections.hyperpod.slurm.plugins.plugin_utils.inputs import ConfigError
+from ansible_collections.hyperpod.slurm.plugins.plugin_utils.inputs import ConfigError, read_input
 
 MUNGE_KEY_VARIABLE = "slurm_common_munge_key"
 # munged refuses keys shorter than 32 bytes; mungekey writes 128 by default, at most 1024.
@@ -29,18 +28,13 @@ def read_munge_key(option, path):
     where = f"{option} {path}"
     if path == "-":
         data = sys.stdin.buffer.read(MAX_KEY_FILE + 1)
+        if len(data) > MAX_KEY_FILE:
+            raise ConfigError(where, None, f"is larger than {MAX_KEY_FILE // 1000} kB", FIX)
     else:
         try:
-            fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)  # a FIFO must not block the open
-        except OSError as e:
-            raise ConfigError(where, None, f"cannot read the file ({e.strerror})", "check the path") from None
-        with os.fdopen(fd, "rb") as f:
-            mode = os.fstat(fd).st_mode
-            if not stat.S_ISREG(mode):
-                raise ConfigError(where, None, "is not a regular file", "give a regular file, or '-' for stdin")
-            data = f.read(MAX_KEY_FILE + 1)
-    if len(data) > MAX_KEY_FILE:
-        raise ConfigError(where, None, f"is larger than {MAX_KEY_FILE // 1000} kB", FIX)
+            data = read_input(path, MAX_KEY_FILE)  # a regular file only: a FIFO would hang, a device not end
+        except ConfigError as e:
+            raise ConfigError(where, None, e.problem, FIX) from None
     text = b"".join(data.split())
     try:
         key = base64.b64decode(text, validate=True)

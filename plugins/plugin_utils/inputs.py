@@ -97,7 +97,8 @@ def read_input(path, limit):
             raise ConfigError(path, None, f"cannot read the file ({e.strerror})",
                               "check the path and permissions") from None
     if len(data) > limit:
-        raise ConfigError(path, None, f"the file is larger than {limit // 1_000_000} MB",
+        size = f"{limit // 1_000_000} MB" if limit >= 1_000_000 else f"{limit // 1000} kB"
+        raise ConfigError(path, None, f"the file is larger than {size}",
                           "check that it is the right file: the cluster's input files are much smaller")
     return data
 
