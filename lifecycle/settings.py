@@ -101,7 +101,9 @@ def _from_file(where, path, loader):
     pipe for ever, and read a device until memory runs out)."""
     try:
         info = os.stat(path)
-    except OSError:
+    except OSError as e:
+        if where == path:  # a settings file of the bundle (a dangling link, say)
+            raise ConfigError(path, None, f"cannot read the file ({e.strerror})", "fix or remove it") from None
         raise ConfigError(where, None, "no such file", "check the path after @") from None
     if not stat.S_ISREG(info.st_mode):
         raise ConfigError(where, None, "is not a regular file", "settings must be in regular files")

@@ -2,6 +2,7 @@
 workers call setsid, so a kill of on_create.sh's process group does not reach them); the next run
 stops what a SIGKILL, which cannot be caught, left behind."""
 
+import json
 import os
 import signal
 import subprocess
@@ -99,3 +100,15 @@ def test_a_process_that_only_names_the_runner_folder_is_not_stopped(tmp_path):
         for p in bystanders:
             p.kill()
             p.wait()
+
+
+def test_the_runs_processes_carry_its_token(tmp_path):
+    """What stop_leftovers matches: a module's command inherits the token run.json records."""
+    log_dir, token_file = tmp_path / "log", tmp_path / "token"
+    done = subprocess.run([sys.executable, str(REPO / "bootstrap.py"), "run", "--resource-config",
+                           str(EXAMPLES / "resource_config.json"), "--node", "compute-gpu-1", "--log-dir", str(log_dir),
+                           "--playbook", str(FIXTURES / "converge_token.yml"), "-e", f"token_file={token_file}"],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    recorded = json.loads((log_dir / "runner" / supervisor.RUN_RECORD).read_text())["token"]
+    assert len(recorded) == 32 and token_file.read_text().strip() == recorded
