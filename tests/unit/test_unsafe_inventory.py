@@ -2,7 +2,7 @@
 Python 3.10) and on the newest core this host runs.
 
 A real ansible-playbook reads every variable the roles read from the inventory, from an inventory
-whose every value would create a file if Ansible evaluated it: the hyperpod plugin's populate()
+whose every value (host names aside: see hostile_cluster) would create a file if Ansible evaluated it: the hyperpod plugin's populate()
 fed a cluster model that skipped the model's checks (fixtures/unsafe/), so that the marking is
 shown on its own, whatever a check misses. The play's own template creates one file (the
 control); the inventory's must create none, and must be printed and written literally.
@@ -39,8 +39,10 @@ def hostile_cluster(markers):
     """The cluster model's fields (plugin_utils/cluster.py Cluster and Host), each a payload."""
     p = lambda field: payload(markers, field)  # noqa: E731
 
+    # Host names stay plain (Ansible uses them as names): the model refuses anything but letters,
+    # digits and '-' in them (tests/corpus/bad_input/rc-instance-name-template).
     def host(kind, node_type, partition):
-        return {"name": p(f"{kind}_instance_name"), "instance_id": p(f"{kind}_instance_id"),
+        return {"name": f"{kind}-1", "instance_id": p(f"{kind}_instance_id"),
                 "instance_type": p(f"{kind}_instance_type"), "group": p(f"{kind}_instance_group"),
                 "customer_ip": p(f"{kind}_customer_ip"), "agent_ip": p(f"{kind}_agent_ip"), "node_type": node_type,
                 "partition": partition, "slurm_nodename": p(f"{kind}_slurm_nodename")}
