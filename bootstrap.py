@@ -34,11 +34,17 @@ BUNDLE = Path(__file__).resolve().parent
 # is taken relative to this file, and the bundle's ansible.cfg must win over any other.
 os.environ["ANSIBLE_CONFIG"] = str(BUNDLE / "ansible.cfg")
 
+# The bundle as built (MANIFEST.json), before any other module of it is imported: manifest.py is
+# plain Python, and lifecycle/__init__.py only installs an import finder.
+from lifecycle import manifest  # noqa: E402
+if __name__ == "__main__":
+    manifest.exit_if_altered(BUNDLE)
+
 # The bundle's own modules; importing them makes the bundle the collection hyperpod.slurm.
-from lifecycle import collection, inventory, settings, supervisor  # noqa: E402
+from lifecycle import collection, inventory, secret_files, settings, supervisor  # noqa: E402
 from ansible_collections.hyperpod.slurm.plugins.plugin_utils import cluster as model  # noqa: E402
 from ansible_collections.hyperpod.slurm.plugins.plugin_utils import run_summary  # noqa: E402
-from ansible_collections.hyperpod.slurm.plugins.plugin_utils.inputs import one_line  # noqa: E402
+from ansible_collections.hyperpod.slurm.plugins.plugin_utils.inputs import listed, one_line, shown  # noqa: E402
 
 DEFAULT_RESOURCE_CONFIG = "/opt/ml/config/resource_config.json"
 WORKSTATION_COMMANDS = ("validate", "bundle", "upload")
@@ -115,11 +121,15 @@ def cmd_run(args):
             node = args.node
         else:
             raise model.ConfigError(args.resource_config, "InstanceGroups[].Instances[].InstanceName",
-                                    f"no instance is named {args.node!r} (instances: {', '.join(cluster.hosts)})",
+                                    f"no instance is named {shown(args.node)} (instances: {listed(cluster.hosts)})",
                                     "pass --node with one of them, or leave --node out to match this node's IP")
         if not playbook.is_file():
             raise model.ConfigError(playbook, None, "the playbook does not exist", "pass --playbook with an existing file")
         settings.first_error(BUNDLE, args.extra_vars, extra_vars_source="bootstrap.py -e")
+        secrets = {}
+        if args.munge_key_file:
+            secrets[secret_files.MUNGE_KEY_VARIABLE] = secret_files.read_munge_key("--munge-key-file",
+                                                                                   args.munge_key_file)
     except model.ConfigError as e:
         print(e, file=sys.stderr)
         return 2
@@ -129,7 +139,7 @@ def cmd_run(args):
     try:
         with supervisor.one_run_at_a_time(log_dir / "bootstrap.lock", args.lock_wait):
             supervisor.stop_leftovers(log_dir / "runner")
-            return converge(args, cluster, inputs, node, playbook, log_dir, started)
+            return converge(args, cluster, inputs, node, playbook, log_dir, started, secrets)
     except supervisor.Busy as e:
         print(f"FAILED: another bootstrap.py run (pid {e.holder}) still holds {e.path} after "
               f"{args.lock_wait} s; wait for it to end, or stop it, then run again", flush=True)
@@ -178,6 +188,7 @@ def write_apt_config(private, seconds):
 def runner_env(args, private, progress, log_dir, started):
     collections = collection.link(BUNDLE, private / "collections")
     return {
+        **supervisor.record_run(private),  # the token that marks this run's processes
         "ANSIBLE_CONFIG": str(BUNDLE / "ansible.cfg"),
         # The bundle as the collection hyperpod.slurm, then ansible.cfg's collections_path.
         "ANSIBLE_COLLECTIONS_PATH": os.pathsep.join([str(collections), str(BUNDLE / "collections"),
@@ -193,8 +204,9 @@ def runner_env(args, private, progress, log_dir, started):
     }
 
 
-def converge(args, cluster, inputs, node, playbook, log_dir, started):
-    """Run the playbook for this node through ansible-runner; complete and write the summary."""
+def converge(args, cluster, inputs, node, playbook, log_dir, started, secrets):
+    """Run the playbook for this node through ansible-runner; complete and write the summary.
+    secrets: variables that reach Ansible through a root-only file, never its command line."""
     import ansible_runner  # imported late: input errors should not wait for it
     from ansible.release import __version__ as ansible_version
 
@@ -215,20 +227,26 @@ def converge(args, cluster, inputs, node, playbook, log_dir, started):
     cmdline = ["--check", "--diff"] if args.check else []
     for extra in args.extra_vars:
         cmdline += ["-e", extra]
+    secret_files.remove_vars(private)  # one a SIGKILL left behind
+    if secrets:
+        cmdline += ["-e", secret_files.write_vars(private, secrets)]  # last: wins over group_vars and -e
     log_path = log_dir / "ansible.log"
     fd = os.open(log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640)
     with open(fd, "a", encoding="utf-8") as log_file, open(progress, encoding="utf-8") as progress_file:
         log_file.write(f"\n===== bootstrap.py {stamp} node {node} playbook {playbook} =====\n")
         relay = Relay(log_file, progress_file)
         supervisor.stop_on_signals()
-        result = ansible_runner.run(
-            private_data_dir=str(private), project_dir=str(BUNDLE), playbook=str(playbook),
-            inventory=str(config), limit=node, cmdline=shlex.join(cmdline) if cmdline else None,
-            tags=args.tags, skip_tags=args.skip_tags, envvars=runner_env(args, private, progress, log_dir, started),
-            quiet=True, event_handler=relay, ident=f"{stamp}-{os.getpid()}", rotate_artifacts=20,
-            suppress_env_files=True,
-            cancel_callback=lambda: False,  # keeps ansible-runner from replacing stop_run_tree
-        )
+        try:
+            result = ansible_runner.run(
+                private_data_dir=str(private), project_dir=str(BUNDLE), playbook=str(playbook),
+                inventory=str(config), limit=node, cmdline=shlex.join(cmdline) if cmdline else None,
+                tags=args.tags, skip_tags=args.skip_tags, envvars=runner_env(args, private, progress, log_dir, started),
+                quiet=True, event_handler=relay, ident=f"{stamp}-{os.getpid()}", rotate_artifacts=20,
+                suppress_env_files=True,
+                cancel_callback=lambda: False,  # keeps ansible-runner from replacing stop_run_tree
+            )
+        finally:
+            secret_files.remove_vars(private)
         relay.pass_lines()
     if not relay.ended_line:
         print(flush=True)
@@ -277,7 +295,11 @@ def parse_args(argv):
     run.add_argument("--check", action="store_true", help="dry run: ansible --check --diff")
     run.add_argument("--tags", help="only run tasks with these tags (comma separated)")
     run.add_argument("--skip-tags", help="skip tasks with these tags (comma separated)")
-    run.add_argument("-e", "--extra-vars", action="append", default=[], help="passed to ansible-playbook -e")
+    run.add_argument("-e", "--extra-vars", action="append", default=[],
+                     help="passed to ansible-playbook -e; secrets only as -e @FILE (ps shows a command line)")
+    run.add_argument("--munge-key-file", metavar="PATH",
+                     help="the munge key (standalone mode), base64, from this file or '-' for stdin; "
+                          "never on the command line")
     run.add_argument("--log-dir", default="/var/log/provision", help="logs, summaries, runner data")
     run.add_argument("--lock-wait", type=int, default=3600, metavar="SECONDS",
                      help="how long to wait for another run on this node to end (default: 3600)")

@@ -7,11 +7,16 @@ run the role. So every node checks every setting here before Ansible starts (boo
 the first problem), and `validate` runs the same check on a workstation (listing every problem, and
 warning about settings that a role's vars/ overrides). Templated values are left to Ansible.
 
+Beyond the specs' types: numbers in a sensible range (limits.py), the users of a role's user list
+checked as shared_users.txt's are, and no secret (an option with no_log) given on the command line,
+where ps and ansible-runner's saved command would show it. No error shows a -e value or a secret.
+
 Needs ansible-core (its YAML loader, -e parser and argument spec validator).
 """
 
 import difflib
 import os
+import stat
 from pathlib import Path
 
 import yaml
@@ -19,7 +24,10 @@ from ansible.errors import AnsibleError
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.parsing.dataloader import DataLoader
 from ansible.parsing.splitter import parse_kv
-from ansible_collections.hyperpod.slurm.plugins.plugin_utils.inputs import ConfigError, ConfigWarning, one_line
+from ansible_collections.hyperpod.slurm.plugins.plugin_utils.inputs import (MAX_TEXT_BYTES, ConfigError, ConfigWarning,
+                                                                           one_line, shown)
+from ansible_collections.hyperpod.slurm.plugins.plugin_utils.shared_users import check_users
+from lifecycle import limits
 
 # Where the bundle keeps its settings, as Ansible finds them beside an inventory source.
 SETTINGS_DIRS = ("group_vars", "host_vars")
@@ -43,6 +51,9 @@ RENAMED = {
 }
 KINDS = {"str": "a string", "int": "a whole number", "float": "a number", "bool": "true or false",
          "dict": "a mapping", "list": "a list", "path": "a path"}
+# A secret's way in other than the command line, by variable (bootstrap.py's options); any secret
+# can come from a file with -e @FILE.
+SECRET_FILE_OPTIONS = {"slurm_common_munge_key": "--munge-key-file PATH ('-' for stdin)"}
 
 
 def problems(bundle, extra_vars=(), extra_vars_source="-e", overridden=False):
@@ -52,7 +63,7 @@ def problems(bundle, extra_vars=(), extra_vars_source="-e", overridden=False):
     roles = Roles(Path(bundle) / "roles")
     loader = DataLoader()
     overriding = roles.vars_files() if overridden else {}
-    for source, read in sources(bundle, extra_vars, extra_vars_source, loader):
+    for source, read, inline in sources(bundle, extra_vars, extra_vars_source, loader):
         try:
             source, variables = read()
         except ConfigError as e:
@@ -63,9 +74,12 @@ def problems(bundle, extra_vars=(), extra_vars_source="-e", overridden=False):
                 yield ConfigWarning(source, name, f"{overriding[name].relative_to(bundle)} sets it too, and role "
                                     "vars win over group_vars", "this setting has no effect; remove it")
                 continue
-            problem = roles.check(source, str(name), value)
-            if problem:
-                yield problem
+            if inline and roles.is_secret(str(name)):
+                yield ConfigError(source, name, "is a secret, and on the command line ps and ansible-runner's saved "
+                                  "command show it", "put it in a root-only file and pass "
+                                  + SECRET_FILE_OPTIONS.get(str(name), "-e @FILE"))
+                continue
+            yield from roles.check(source, str(name), value)
 
 
 def first_error(bundle, extra_vars=(), extra_vars_source="-e"):
@@ -76,46 +90,64 @@ def first_error(bundle, extra_vars=(), extra_vars_source="-e"):
 
 def files(bundle):
     """The bundle's group_vars and host_vars files, as Ansible finds them: .yml, .yaml, .json or no
-    extension, not hidden."""
+    extension, not hidden. Anything but a folder is listed (a pipe there would hang Ansible)."""
     for folder in SETTINGS_DIRS:
         for path in sorted((Path(bundle) / folder).rglob("*")):
-            if path.is_file() and not path.name.startswith(".") and path.suffix in ("", ".yml", ".yaml", ".json"):
+            if not path.is_dir() and not path.name.startswith(".") and path.suffix in ("", ".yml", ".yaml", ".json"):
                 yield path
 
 
 def sources(bundle, extra_vars, extra_vars_source, loader):
-    """(where, read) for each settings file and each -e; read() -> (where, variables) or ConfigError."""
+    """(where, read, inline) for each settings file and each -e; read() -> (where, variables) or
+    ConfigError. An inline -e is named by its position, never by its text: it may hold a secret."""
     for path in files(bundle):
-        yield path, lambda path=path: _mapping(path, lambda: loader.load_from_file(str(path)))
-    for opt in extra_vars:
-        where = f"{extra_vars_source} {opt}"
+        yield path, lambda path=path: _from_file(path, path, loader), False
+    for number, opt in enumerate(extra_vars, start=1):
+        where = f"{extra_vars_source} #{number}"
         if opt.startswith("@"):
-            yield where, lambda opt=opt, where=where: _from_file(where, opt[1:], loader)
+            yield f"{extra_vars_source} {opt}", lambda opt=opt: _from_file(f"{extra_vars_source} {opt}", opt[1:],
+                                                                           loader), False
         elif opt.startswith(("{", "[")):
-            yield where, lambda opt=opt, where=where: (extra_vars_source, _mapping(where, lambda: loader.load(opt))[1])
+            yield where, lambda opt=opt, where=where: (extra_vars_source,
+                                                        _mapping(where, lambda: loader.load(opt), inline=True)[1]), True
         elif opt:
-            yield where, lambda opt=opt, where=where: (extra_vars_source, _key_values(where, opt))
+            yield where, lambda opt=opt, where=where: (extra_vars_source, _key_values(where, opt)), True
 
 
 def _from_file(where, path, loader):
-    if not os.path.isfile(path):
-        raise ConfigError(where, None, "no such file", "check the path after @")
-    return _mapping(path, lambda: loader.load_from_file(path))
+    """A settings file's variables; a regular file of at most MAX_TEXT_BYTES (Ansible would wait on a
+    pipe for ever, and read a device until memory runs out)."""
+    try:
+        info = os.stat(path)
+    except OSError as e:
+        if where == path:  # a settings file of the bundle (a dangling link, say)
+            raise ConfigError(path, None, f"cannot read the file ({e.strerror})", "fix or remove it") from None
+        raise ConfigError(where, None, "no such file", "check the path after @") from None
+    if not stat.S_ISREG(info.st_mode):
+        raise ConfigError(where, None, "is not a regular file", "settings must be in regular files")
+    if info.st_size > MAX_TEXT_BYTES:
+        raise ConfigError(where, None, f"the file is larger than {MAX_TEXT_BYTES // 1_000_000} MB",
+                          "keep settings files small")
+    return _mapping(path, lambda: loader.load_from_file(str(path)))
 
 
 def _key_values(where, opt):
-    data = parse_kv(opt)
+    try:
+        data = parse_kv(opt)
+    except AnsibleError:  # its message holds the whole value
+        raise ConfigError(where, None, "is not name=value (unbalanced quotes?)",
+                          "quote the value once: -e 'name=a value' or -e @file.yml") from None
     if "_raw_params" in data:
         raise ConfigError(where, None, "is not name=value", "write -e name=value, -e '{\"name\": value}' or -e @file.yml")
     return data
 
 
-def _mapping(source, read):
+def _mapping(source, read, inline=False):
     """(source, variables) from read(), which parses one file or -e value as Ansible does."""
     try:
         data = read()
     except AnsibleError as e:
-        raise ConfigError(source, None, _yaml_problem(e), "fix the syntax there") from None
+        raise ConfigError(source, None, _yaml_problem(e, inline), "fix the syntax there") from None
     if data is None:
         return source, {}
     if not isinstance(data, dict):
@@ -124,8 +156,9 @@ def _mapping(source, read):
     return source, data
 
 
-def _yaml_problem(error):
-    """A YAML syntax error's line and column, found in the exception chain of Ansible's loader."""
+def _yaml_problem(error, inline=False):
+    """A YAML syntax error's line and column, found in the exception chain of Ansible's loader. Of an
+    inline -e, nothing else: Ansible's own message quotes the value, which may hold a secret."""
     seen = error
     while seen is not None:
         mark = getattr(seen, "problem_mark", None)
@@ -133,7 +166,7 @@ def _yaml_problem(error):
             where = f" ({seen.context} at line {seen.context_mark.line + 1})" if seen.context_mark else ""
             return f"invalid YAML at line {mark.line + 1} column {mark.column + 1}: {seen.problem}{where}"
         seen = seen.__cause__ or getattr(seen, "orig_exc", None) or seen.__context__
-    return one_line(error)
+    return "invalid YAML or JSON" if inline else one_line(error)
 
 
 class Roles:
@@ -160,30 +193,51 @@ class Roles:
                     found.setdefault(name, path)
         return found
 
+    def is_secret(self, var):
+        return var in self.options and bool(self.options[var][1].get("no_log"))
+
     def check(self, source, var, value):
-        """The ConfigError of a role's variable whose value does not fit its spec, else None."""
+        """The ConfigErrors of a role's variable whose value does not fit its spec (none, or several
+        for a list of users)."""
         if var in RENAMED and var not in self.options:
             new = RENAMED[var]
             if new is None:
-                return ConfigError(source, var, "was removed", "remove it (see CHANGELOG.md)")
-            return ConfigError(source, var, f"was renamed to {new}", f"rename it (see roles/{self.options[new][0]}/README.md)")
+                return [ConfigError(source, var, "was removed", "remove it (see CHANGELOG.md)")]
+            return [ConfigError(source, var, f"was renamed to {new}",
+                                f"rename it (see roles/{self.options[new][0]}/README.md)")]
         if var not in self.options:
             role = next((r for r in self.names if var.startswith(r + "_")), None)
             if role is None:
-                return None  # not a role's variable (ansible_*, the playbook's, the user's own)
+                return []  # not a role's variable (ansible_*, the playbook's, the user's own)
             close = difflib.get_close_matches(var, [v for v, (r, _) in self.options.items() if r == role], n=1)
-            return ConfigError(source, var, f"role {role} has no such variable",
-                               (f"did you mean {close[0]}?" if close else "remove it or fix its name")
-                               + f" (see roles/{role}/README.md)")
+            return [ConfigError(source, var, f"role {role} has no such variable",
+                                (f"did you mean {close[0]}?" if close else "remove it or fix its name")
+                                + f" (see roles/{role}/README.md)")]
         if isinstance(value, str) and ("{{" in value or "{%" in value):
-            return None
+            return []
         role, spec = self.options[var]
         checked = {k: v for k, v in spec.items() if k in ("type", "choices", "elements", "no_log")}
-        if not ArgumentSpecValidator({var: checked}).validate({var: value}).error_messages:
-            return None
-        shown = "the value" if spec.get("no_log") else one_line(repr(value), 60)
-        fix = "set it to one of them" if spec.get("choices") else f"set it to {_wanted(spec)}"
-        return ConfigError(source, var, f"{shown} is not {_wanted(spec)}", f"{fix} (see roles/{role}/README.md)")
+        result = ArgumentSpecValidator({var: checked}).validate({var: value})
+        value_shown = "the value" if spec.get("no_log") else shown(value)
+        if result.error_messages:
+            fix = "set it to one of them" if spec.get("choices") else f"set it to {_wanted(spec)}"
+            return [ConfigError(source, var, f"{value_shown} is not {_wanted(spec)}",
+                                f"{fix} (see roles/{role}/README.md)")]
+        if is_user_list(spec):
+            return check_users(source, var, value)
+        problem = limits.problem(var, result.validated_parameters[var])
+        if problem:
+            value_shown = "the value" if spec.get("no_log") else shown(result.validated_parameters[var])
+            return [ConfigError(source, var, f"{value_shown} {problem[0]}",
+                                f"{problem[1]} (see roles/{role}/README.md)")]
+        return []
+
+
+def is_user_list(spec):
+    """Whether a role's option is a list of users ({name, uid, home}) like shared_users.txt's lines:
+    fsx_users today, shared_users_accounts after the split of roles/fsx; found by shape, not name."""
+    return (spec.get("type") == "list" and spec.get("elements") == "dict"
+            and {"name", "uid"} <= set(spec.get("options") or {}))
 
 
 def _wanted(spec):

@@ -8,12 +8,17 @@ cannot be caught at all. Linux only (/proc, flock).
 
 import contextlib
 import fcntl
+import json
 import os
+import secrets
 import signal
 import time
 from pathlib import Path
 
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
+# Every process of a run carries this variable, with the run's own random value, in its environment.
+RUN_VARIABLE = "HYPERPOD_BOOTSTRAP_RUN"
+RUN_RECORD = "run.json"
 
 
 class Busy(Exception):
@@ -62,20 +67,45 @@ def stop_on_signals():
         signal.signal(signum, stop_run_tree)
 
 
+def record_run(private):
+    """Record this run in its runner folder, and return the environment every process of the run
+    must inherit (ansible-runner passes it to ansible-playbook, whose workers and modules inherit it).
+
+    After a SIGKILL, Ansible's workers are nobody's children and in sessions of their own: nothing
+    but what they inherited ties them to the run. A random value does, which no other process has
+    (a process that merely names the runner folder on its command line is not the run's)."""
+    token = secrets.token_hex(16)
+    path = Path(private) / RUN_RECORD
+    path.write_text(json.dumps({"token": token, "boot_id": _boot_id(), "pid": os.getpid()}) + "\n")
+    os.chmod(path, 0o600)
+    return {RUN_VARIABLE: token}
+
+
 def stop_leftovers(private):
     """Stop what a killed run left running: SIGKILL spares Ansible's workers (each in a session of
-    its own), and they would change the node beside this run. Holding the lock, any process whose
-    command line names the runner folder is such a leftover."""
-    marker = str(private).encode()
+    its own), and they would change the node beside this run. Holding the lock, the processes whose
+    environment holds the token of the run recorded in the runner folder are such leftovers; after a
+    reboot (another boot id) there are none."""
+    try:
+        record = json.loads((Path(private) / RUN_RECORD).read_text())
+        token, boot_id = str(record["token"]), record["boot_id"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return
+    if not token or boot_id != _boot_id():
+        return
+    marker = f"\0{RUN_VARIABLE}={token}\0".encode()
+    spared = {os.getpid(), *ancestors(os.getpid())}
     leftovers = []
-    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+    for environ in Path("/proc").glob("[0-9]*/environ"):
         try:
-            if marker in cmdline.read_bytes() and int(cmdline.parent.name) != os.getpid():
-                leftovers.append(int(cmdline.parent.name))
+            pid = int(environ.parent.name)
+            if pid not in spared and marker in b"\0" + environ.read_bytes() + b"\0":
+                leftovers.append(pid)
         except (OSError, ValueError):
             continue
     if not leftovers:
         return
+    leftovers.sort()
     print(f"stopping {len(leftovers)} process(es) left by an earlier, killed run: pid "
           f"{', '.join(map(str, leftovers))}", flush=True)
     for sig, grace in ((signal.SIGTERM, 10), (signal.SIGKILL, 5)):
@@ -87,6 +117,25 @@ def stop_leftovers(private):
         deadline = time.monotonic() + grace
         while time.monotonic() < deadline and any(map(running, leftovers)):
             time.sleep(0.2)
+
+
+def _boot_id():
+    try:
+        return Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+    except OSError:
+        return ""
+
+
+def ancestors(pid):
+    """pid's parent, its parent, and so on, from /proc."""
+    found = []
+    while pid > 1:
+        try:
+            pid = int(stat_fields(Path(f"/proc/{pid}/stat"))[1])
+        except (OSError, IndexError, ValueError):
+            break
+        found.append(pid)
+    return found
 
 
 def stat_fields(stat):

@@ -18,6 +18,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from lifecycle.manifest import MANIFEST, content_hash, sha256_file  # noqa: F401 - the node checks the same manifest
 from workstation import node_lock
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -43,7 +44,6 @@ WHEELS_DIR = ROOT / ".cache" / "wheels"
 # Where they go in the bundle; ansible.cfg's collections_path names ./collections.
 BUNDLE_COLLECTIONS = "collections/ansible_collections"
 BUNDLE_WHEELS = "wheels"
-MANIFEST = "MANIFEST.json"
 DEFAULT_OUT = "build/hyperpod-bundle-{hash}.tar.gz"
 
 # namespace.collection.name, as FQCNs appear in tasks, lookups and filters.
@@ -158,14 +158,6 @@ def collect(source=ROOT, collections_dir=COLLECTIONS_DIR, wheels_dir=WHEELS_DIR)
     return bundle
 
 
-def sha256_file(path):
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def sha256_bytes(data):
     return hashlib.sha256(data).hexdigest()
 
@@ -173,8 +165,7 @@ def sha256_bytes(data):
 def make_manifest(files):
     """{"content_hash", "files": {path: sha256}}; the hash covers every path and content, in order."""
     digests = {arcname: sha256_file(path) for arcname, path in sorted(files.items())}
-    overall = hashlib.sha256("".join(f"{d}  {a}\n" for a, d in digests.items()).encode()).hexdigest()
-    return {"content_hash": overall, "files": digests}
+    return {"content_hash": content_hash(digests), "files": digests}
 
 
 def manifest_bytes(manifest):

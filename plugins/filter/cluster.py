@@ -4,6 +4,7 @@ and Prometheus make of it. Each is one pass over the nodes: linear in the number
 import re
 
 from ansible_collections.hyperpod.slurm.plugins.plugin_utils.cluster import inventory_nodes, inventory_nodes_and_vars
+from ansible_collections.hyperpod.slurm.plugins.plugin_utils.unsafe import returns_unsafe
 
 
 def cluster_nodes(groups, hostvars):
@@ -54,8 +55,9 @@ class FilterModule:
     """The cluster model for the roles."""
 
     def filters(self):
+        # Built from the inventory's data: marked unsafe like it (plugin_utils/unsafe.py).
         return {
-            "cluster_nodes": cluster_nodes,
-            "slurm_partitions": slurm_partitions,
-            "prometheus_targets": prometheus_targets,
+            "cluster_nodes": returns_unsafe(cluster_nodes),
+            "slurm_partitions": returns_unsafe(slurm_partitions),
+            "prometheus_targets": returns_unsafe(prometheus_targets),
         }

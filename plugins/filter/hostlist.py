@@ -87,7 +87,11 @@ class FilterModule:
     """Slurm hostlist filters."""
 
     def filters(self):
+        # Node names come from the inventory: the results are marked unsafe like it (see
+        # plugin_utils/unsafe.py). Imported here, so that the functions above need no Ansible.
+        from ansible_collections.hyperpod.slurm.plugins.plugin_utils.unsafe import returns_unsafe
+
         return {
-            "hostlist_compress": hostlist_compress,
-            "slurm_node_groups": slurm_node_groups,
+            "hostlist_compress": returns_unsafe(hostlist_compress),
+            "slurm_node_groups": returns_unsafe(slurm_node_groups),
         }

@@ -19,6 +19,9 @@ description:
   - Groups are C(slurm_controller), C(slurm_login), C(slurm_compute), C(partition_<name>) and
     C(instance_group_<name>); characters Ansible forbids in group names become C(_).
   - Every input is validated first; an error names the file, the field and the fix on one line.
+  - Every variable is marked unsafe (never evaluated as a template), also on ansible-core 2.17,
+    which would otherwise evaluate a C({{ ... }}) read from an input file. Host and group names
+    allow letters, digits, C(-) and C(_) only.
   - The config file name must end in C(hyperpod.yml) or C(hyperpod.yaml). Relative paths are
     taken relative to the directory of that config file. The paths come from that file only
     (bootstrap.py writes one for each run).
@@ -105,13 +108,22 @@ class InventoryModule(BaseInventoryPlugin):
                                          opt("shared_users"))
         except model.ConfigError as e:
             raise AnsibleParserError(str(e)) from None
+        self.populate(cluster)
+
+    def populate(self, cluster):
+        """The cluster model as hosts, groups and variables, every variable's value marked unsafe:
+        nothing from the input files is ever evaluated as a template (see plugin_utils/unsafe.py).
+        Names stay plain, as Ansible's own plugins leave them (ansible-core 2.17's ansible-inventory
+        --list would show a marked host name as {"__ansible_unsafe": ...}): the model allows only
+        letters, digits and '-' in host names and [A-Za-z0-9_] in group names."""
+        from ansible_collections.hyperpod.slurm.plugins.plugin_utils.unsafe import unsafe
 
         for key, value in cluster.group_vars().items():
-            self.inventory.set_variable("all", key, value)
+            self.inventory.set_variable("all", key, unsafe(value))
         for host in cluster.hosts:  # first, so that `all` lists hosts in file order
             self.inventory.add_host(host)
             for key, value in cluster.host_vars(host).items():
-                self.inventory.set_variable(host, key, value)
+                self.inventory.set_variable(host, key, unsafe(value))
         for group, hosts in cluster.groups().items():
             self.inventory.add_group(group)
             for host in hosts:

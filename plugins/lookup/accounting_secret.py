@@ -71,4 +71,8 @@ class LookupModule(LookupBase):
         if not isinstance(data, str) or not data:
             raise AnsibleError("accounting_rds_secret_field: the secret %s holds no text password in '%s'"
                                % (arn, field))
+        # The password goes into slurmdbd.conf as StoragePass=...: a line break would add lines there.
+        if not data.isprintable():
+            raise AnsibleError("accounting_rds_secret_field: the password in %s ('%s') holds a line break or another "
+                               "control character, which slurmdbd.conf cannot carry; set one without" % (arn, field))
         return ["ok" if check else data]

@@ -18,18 +18,29 @@ import re
 from dataclasses import dataclass, field
 
 from ansible_collections.hyperpod.slurm.plugins.plugin_utils.inputs import ConfigError, ConfigWarning, read_json
+from ansible_collections.hyperpod.slurm.plugins.plugin_utils import node_roles, provisioning, resource_config, shared_users
 from ansible_collections.hyperpod.slurm.plugins.plugin_utils.node_roles import (Role, check_roles, choose, group_name,
                                                                                role_file_fix, roles_from_file,
                                                                                roles_from_slurm_config)
 from ansible_collections.hyperpod.slurm.plugins.plugin_utils.provisioning import check_storage, check_workload_manager
 from ansible_collections.hyperpod.slurm.plugins.plugin_utils.resource_config import Group, Host
 from ansible_collections.hyperpod.slurm.plugins.plugin_utils.resource_config import parse as _parse_resource_config
-from ansible_collections.hyperpod.slurm.plugins.plugin_utils.shared_users import read_shared_users
+from ansible_collections.hyperpod.slurm.plugins.plugin_utils.shared_users import check_users, read_shared_users
 
-__all__ = ["ConfigError", "ConfigWarning", "Cluster", "Group", "Host", "NODE_TYPES", "Role", "check_roles",
-           "check_storage", "check_workload_manager", "find_self", "group_name", "inventory_nodes",
+__all__ = ["ConfigError", "ConfigWarning", "Cluster", "FIELDS", "Group", "Host", "NODE_TYPES", "Role", "check_roles",
+           "check_storage", "check_users", "check_workload_manager", "find_self", "group_name", "inventory_nodes",
            "inventory_nodes_and_vars", "load_cluster",
            "node", "read_json", "read_shared_users", "role_file_fix", "roles_from_file", "roles_from_slurm_config"]
+
+# Every field of the input files that the model reads, by file, as its errors name them (list
+# indexes as []; the users file's by the word its problems use). tests/corpus/test_bad_input.py
+# checks that a bad value of each is in the bad-input corpus.
+FIELDS = {
+    "resource_config.json": resource_config.FIELDS + node_roles.SLURM_CONFIG_FIELDS,
+    "provisioning_parameters.json": node_roles.ROLE_FILE_FIELDS + provisioning.FIELDS,
+    "node_roles.json": node_roles.ROLE_FILE_FIELDS,
+    "shared_users.txt": shared_users.FIELDS,
+}
 
 # Slurm node types, in the order the model lists nodes.
 NODE_TYPES = ("controller", "login", "compute")

@@ -7,12 +7,18 @@ import os
 import re
 from dataclasses import dataclass
 
-from ansible_collections.hyperpod.slurm.plugins.plugin_utils.inputs import ConfigError, read_json, want
+from ansible_collections.hyperpod.slurm.plugins.plugin_utils.inputs import ConfigError, listed, read_json, shown, want
 
 # Slurm accepts more in a PartitionName, but anything outside this set breaks hostlists,
 # shell quoting or our group names somewhere; DEFAULT is Slurm's reserved template name.
-PARTITION_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+PARTITION_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 SLURM_CONFIG_NODE_TYPES = {"Controller": "controller", "Login": "login", "Compute": "compute"}
+# The fields read, as errors name them (tests/corpus checks that a bad input of each is refused):
+# of a role file (provisioning_parameters.json, node_roles.json), of resource_config.json's SlurmConfig.
+ROLE_FILE_FIELDS = ("controller_group", "login_group", "worker_groups", "worker_groups[]",
+                    "worker_groups[].instance_group_name", "worker_groups[].partition_name")
+SLURM_CONFIG_FIELDS = ("InstanceGroups[].SlurmConfig", "InstanceGroups[].SlurmConfig.NodeType",
+                       "InstanceGroups[].SlurmConfig.PartitionNames", "InstanceGroups[].SlurmConfig.PartitionNames[]")
 
 
 def group_name(prefix, name):
@@ -37,13 +43,13 @@ def roles_from_file(path, data, groups, groups_path, problems):
     def existing(fld, value):
         want(path, fld, value, str, "an instance group name (a string)")
         if value not in names:
-            raise ConfigError(path, fld, f"{value!r} is not an instance group in {os.path.basename(groups_path)} "
-                              f"(groups: {', '.join(names) or 'none'})", "set it to one of them")
+            raise ConfigError(path, fld, f"{shown(value)} is not an instance group in {os.path.basename(groups_path)} "
+                              f"(groups: {listed(names) or 'none'})", "set it to one of them")
         return value
 
     roles = []
     keys = [("controller_group", "controller")]
-    if data.get("login_group"):  # "" and null both mean: no login group
+    if data.get("login_group") not in (None, ""):  # "" and null both mean: no login group (false does not)
         keys.append(("login_group", "login"))
     for key, node_type in keys:
         try:
@@ -96,11 +102,11 @@ def roles_from_slurm_config(path, groups, problems):
 def _slurm_config_role(path, g, f, sc):
     want(path, f, sc, dict, "an object with NodeType")
     node_type = sc.get("NodeType")
-    if node_type not in SLURM_CONFIG_NODE_TYPES:
-        raise ConfigError(path, f + ".NodeType", f"{node_type!r} is not a Slurm node type",
+    if not isinstance(node_type, str) or node_type not in SLURM_CONFIG_NODE_TYPES:
+        raise ConfigError(path, f + ".NodeType", f"{shown(node_type)} is not a Slurm node type",
                           "use Controller, Login or Compute")
-    parts = want(path, f + ".PartitionNames", sc.get("PartitionNames") or [], list,
-                  "an array with one partition name")
+    parts = sc.get("PartitionNames")
+    parts = [] if parts is None else want(path, f + ".PartitionNames", parts, list, "an array with one partition name")
     if len(parts) > 1:
         raise ConfigError(path, f + ".PartitionNames", f"group {g.name!r} lists {len(parts)} partitions",
                           "HyperPod allows at most one; keep one")
@@ -112,20 +118,23 @@ def _slurm_config_role(path, g, f, sc):
     if not parts:
         raise ConfigError(path, f + ".PartitionNames", f"compute group {g.name!r} has no partition",
                           "set PartitionNames to one name")
+    # A null or empty element must not pass as "no partition" (Role.partition None).
+    want(path, f + ".PartitionNames[0]", parts[0], str, "a partition name (a string)")
     return Role(g.name, "compute", parts[0], path, f + ".PartitionNames[0]")
 
 
 def _check_partition(role, seen):
     """`seen` maps Ansible group names to the partition names that produced them."""
     p = role.partition
-    if not isinstance(p, str) or not PARTITION_RE.match(p):
-        raise ConfigError(role.path, role.field, f"{p!r} is not a valid Slurm partition name",
+    if not isinstance(p, str) or not PARTITION_RE.fullmatch(p):
+        raise ConfigError(role.path, role.field, f"{shown(p)} is not a valid Slurm partition name",
                           "use 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit")
     if p.upper() == "DEFAULT":
-        raise ConfigError(role.path, role.field, f"{p!r} is reserved by Slurm", "choose another partition name")
+        raise ConfigError(role.path, role.field, f"{shown(p)} is reserved by Slurm", "choose another partition name")
     gn = group_name("partition", p)
     if seen.setdefault(gn, p) != p:
-        raise ConfigError(role.path, role.field, f"partitions {seen[gn]!r} and {p!r} both become Ansible group {gn}",
+        raise ConfigError(role.path, role.field, f"partitions {shown(seen[gn])} and {shown(p)} both become Ansible "
+                          f"group {gn}",
                           "rename one of them")
 
 

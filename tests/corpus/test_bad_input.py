@@ -3,6 +3,7 @@ bad_input/ (the format is in bad_input/README.md). Each case must exit 2 with ex
 line on stderr, print nothing else, and leave the machine as it was."""
 
 import os
+import re
 import shlex
 import shutil
 import subprocess
@@ -85,6 +86,44 @@ def test_the_corpus_is_large_enough():
     for name in CASES:
         lines = (CASES_DIR / name / "expected.txt").read_text().splitlines()
         assert len(lines) == 1 and lines[0].strip(), f"{name}/expected.txt must hold one line"
+
+
+def refused_fields(file_name):
+    """{field, with list indexes as []} of the expected lines about file_name, and their problems."""
+    found = {}
+    for name in CASES:
+        line = (CASES_DIR / name / "expected.txt").read_text().strip()
+        match = re.match(rf"\{{bundle\}}/{re.escape(file_name)}: ([^:]+): (.*)", line)
+        if match:
+            found.setdefault(re.sub(r"\[\d+\]", "[]", match.group(1)), []).append(match.group(2))
+    return found
+
+
+def test_the_corpus_covers_every_field_the_model_reads():
+    """Each field of each input file that the cluster model reads (cluster.FIELDS) has a case whose
+    line names it: a field the model starts to read needs a bad value in the corpus. A field
+    written <...> stands for any key the model does not know; the users file's lines name their
+    fields by word (uid 'x' of 'alice', home '/etc' of ...)."""
+    sys.path.insert(0, str(REPO))
+    import lifecycle  # noqa: F401 - the checkout as the collection hyperpod.slurm
+    from ansible_collections.hyperpod.slurm.plugins.plugin_utils.cluster import FIELDS
+
+    missing = []
+    for file_name, fields in FIELDS.items():
+        refused = refused_fields(file_name)
+        if file_name == "shared_users.txt":
+            problems = " ".join(" ".join(p) for p in refused.values())
+            missing += [f"{file_name}: {f}" for f in fields if not re.search(rf"\b{f}\b", problems)]
+            continue
+        for field in fields:
+            if "<" in field:  # any key but the declared ones
+                prefix = field.split("<")[0]
+                covered = any(f.startswith(prefix) and f not in fields for f in refused)
+            else:
+                covered = field in refused
+            if not covered:
+                missing.append(f"{file_name}: {field}")
+    assert missing == [], "no bad-input case names these fields"
 
 
 @pytest.mark.parametrize("case", CASES)

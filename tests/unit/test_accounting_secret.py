@@ -49,6 +49,13 @@ def test_plain_string_secret_is_the_password(secrets):
     assert lookup(secrets("just-the-password")) == ["just-the-password"]
 
 
+def test_a_password_with_a_line_break_is_refused_unshown(secrets):
+    arn = secrets(json.dumps({"password": "s3cret\nStorageHost=elsewhere"}))
+    with pytest.raises(AnsibleError) as error:
+        lookup(arn)
+    assert "s3cret" not in str(error.value) and "line break" in str(error.value)
+
+
 def test_missing_field_names_the_setting_and_the_fields(secrets):
     arn = secrets(json.dumps({"username": "admin", "pass": "x"}))
     with pytest.raises(AnsibleError) as error:

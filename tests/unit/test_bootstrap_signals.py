@@ -2,6 +2,7 @@
 workers call setsid, so a kill of on_create.sh's process group does not reach them); the next run
 stops what a SIGKILL, which cannot be caught, left behind."""
 
+import json
 import os
 import signal
 import subprocess
@@ -47,21 +48,67 @@ def test_sigterm_stops_processes_in_other_sessions():
                 pass
 
 
+def killed_run(log_dir):
+    """The runner folder of a run killed by SIGKILL, and the environment its processes inherited."""
+    private = log_dir / "runner"
+    private.mkdir(parents=True)
+    return dict(os.environ, **supervisor.record_run(private))
+
+
+IGNORES_SIGTERM = "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); time.sleep(300)"
+
+
+def converge_ok(log_dir, cwd):
+    return subprocess.run([sys.executable, str(REPO / "bootstrap.py"), "run", "--resource-config",
+                           str(EXAMPLES / "resource_config.json"), "--node", "compute-gpu-1",
+                           "--log-dir", str(log_dir), "--playbook", str(FIXTURES / "converge_ok.yml")],
+                          cwd=cwd, capture_output=True, text=True, timeout=300, check=False)
+
+
 def test_the_next_run_stops_what_a_killed_run_left(tmp_path):
     log_dir = tmp_path / "log"
-    # A worker of a run killed by SIGKILL: its command line names the runner folder, like
-    # ansible-playbook's (-i <log dir>/runner/inventory/...); it ignores SIGTERM, as a busy one may.
-    leftover = subprocess.Popen([sys.executable, "-c", "import signal, time; signal.signal(signal.SIGTERM, "
-                                 "signal.SIG_IGN); time.sleep(300)", str(log_dir / "runner" / "inventory")],
-                                start_new_session=True)
+    # A worker of a run killed by SIGKILL: in a session of its own, it inherited the run's
+    # environment; its command line names the runner folder, like ansible-playbook's (-i <log
+    # dir>/runner/inventory/...); it ignores SIGTERM, as a busy one may.
+    leftover = subprocess.Popen([sys.executable, "-c", IGNORES_SIGTERM, str(log_dir / "runner" / "inventory")],
+                                start_new_session=True, env=killed_run(log_dir))
     try:
-        done = subprocess.run([sys.executable, str(REPO / "bootstrap.py"), "run", "--resource-config",
-                               str(EXAMPLES / "resource_config.json"), "--node", "compute-gpu-1",
-                               "--log-dir", str(log_dir), "--playbook", str(FIXTURES / "converge_ok.yml")],
-                              cwd=tmp_path, capture_output=True, text=True, timeout=300, check=False)
+        done = converge_ok(log_dir, tmp_path)
         assert done.returncode == 0, done.stdout + done.stderr
         assert f"stopping 1 process(es) left by an earlier, killed run: pid {leftover.pid}" in done.stdout
         assert gone(leftover.pid, within=1)
     finally:
         leftover.kill()
         leftover.wait()
+
+
+def test_a_process_that_only_names_the_runner_folder_is_not_stopped(tmp_path):
+    """An operator's `tail -f <log dir>/runner/...`, or anyone's process naming the folder, is not
+    the killed run's: only a process that inherited that run's token is."""
+    log_dir = tmp_path / "log"
+    env = killed_run(log_dir)
+    bystanders = [subprocess.Popen([sys.executable, "-c", IGNORES_SIGTERM, str(log_dir / "runner" / "inventory")],
+                                   start_new_session=True),
+                  subprocess.Popen([sys.executable, "-c", IGNORES_SIGTERM], start_new_session=True,
+                                   env=dict(env, **{supervisor.RUN_VARIABLE: "0" * 32}))]  # another run's token
+    try:
+        done = converge_ok(log_dir, tmp_path)
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert "left by an earlier, killed run" not in done.stdout
+        assert all(p.poll() is None for p in bystanders), "a process that was not the run's was stopped"
+    finally:
+        for p in bystanders:
+            p.kill()
+            p.wait()
+
+
+def test_the_runs_processes_carry_its_token(tmp_path):
+    """What stop_leftovers matches: a module's command inherits the token run.json records."""
+    log_dir, token_file = tmp_path / "log", tmp_path / "token"
+    done = subprocess.run([sys.executable, str(REPO / "bootstrap.py"), "run", "--resource-config",
+                           str(EXAMPLES / "resource_config.json"), "--node", "compute-gpu-1", "--log-dir", str(log_dir),
+                           "--playbook", str(FIXTURES / "converge_token.yml"), "-e", f"token_file={token_file}"],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    recorded = json.loads((log_dir / "runner" / supervisor.RUN_RECORD).read_text())["token"]
+    assert len(recorded) == 32 and token_file.read_text().strip() == recorded

@@ -149,7 +149,7 @@ def test_group_names_are_sanitized(load, rc, pp):
 def test_controller_ips_put_the_first_slot_first(load, rc, pp):
     def inst(n, ip):
         return {"InstanceName": f"controller-machine-{n}", "CustomerIpAddress": ip, "AgentIpAddress": ip,
-                "InstanceId": f"i-{n}"}
+                "InstanceId": f"i-{n:017x}"}  # an EC2-shaped id: the model checks it
     group(rc, "controller-machine")["Instances"] = [inst(3, "10.89.50.3"), inst(10, "10.89.50.10"),
                                                     inst(1, "10.89.50.1"), inst(2, "10.89.50.2")]
     assert load(rc, pp).controller_ips == ["10.89.50.1", "10.89.50.2", "10.89.50.3", "10.89.50.10"]

@@ -19,6 +19,6 @@ def test_the_changelogs_newest_section_names_every_rename():
 
 
 def test_an_old_name_is_refused_with_the_new_one():
-    problem = settings.Roles(REPO / "roles").check("group_vars/all.yml", "observability_download_delay", 2)
+    [problem] = settings.Roles(REPO / "roles").check("group_vars/all.yml", "observability_download_delay", 2)
     assert str(problem) == ("group_vars/all.yml: observability_download_delay: was renamed to packages_download_delay; "
                             "rename it (see roles/packages/README.md)")

@@ -1,0 +1,43 @@
+"""Sensible ranges for the roles' numbers, checked before anything runs: an argument spec says
+`type: int`, which a negative timeout or a port of 0 satisfies. A role then waits for ever, not at
+all, or fails late on a node half changed.
+
+One table, by the end of the variable's name, so that a role's new `*_timeout` is covered the day
+it appears; an exact name wins over its ending. Bounds are inclusive.
+"""
+
+DAY = 86400
+# (name or _ending, lowest, highest, unit)
+RANGES = (
+    ("slurm_controller_memory_fraction", 0.05, 1.0, "of the node's memory"),
+    ("_port", 1, 65535, ""),
+    ("_timeout", 1, DAY, "seconds"),
+    ("_interval", 1, DAY, "seconds"),
+    ("_max_delay", 0, DAY, "seconds"),
+    ("_delay", 0, 3600, "seconds"),
+    ("_attempts", 1, 100, ""),
+    ("_retries", 0, 100, ""),
+)
+
+
+def bounds(var):
+    """(lowest, highest, unit) for a variable, or None where nothing is declared."""
+    for name, low, high, unit in RANGES:
+        if var == name:
+            return low, high, unit
+    for name, low, high, unit in RANGES:
+        if name.startswith("_") and var.endswith(name):
+            return low, high, unit
+    return None
+
+
+def problem(var, value):
+    """(problem, fix) when value is a number outside var's range, else None."""
+    found = bounds(var)
+    if found is None or isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    low, high, unit = found
+    if low <= value <= high:
+        return None
+    side = f"below {low}" if value < low else f"above {high}"
+    return f"is {side}", f"set it to a number from {low} to {high}{' ' + unit if unit else ''}"
