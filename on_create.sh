@@ -3,10 +3,11 @@
 # node and runs this as root on every node at once. It only prepares Python and hands over:
 #   1. log to /var/log/provision/provisioning.log and to stdout (HyperPod sends stdout to CloudWatch);
 #   2. exit 0 on a machine without resource_config.json (not a HyperPod node), as AWS's scripts do;
-#   3. make a venv with ansible-core, ansible-runner and boto3 at the versions and hashes of
+#   3. check the bundle against its MANIFEST.json (the file that differs is named; exit 2);
+#   4. make a venv with ansible-core, ansible-runner and boto3 at the versions and hashes of
 #      requirements/node-lock/py<Python>-ansible-core-<core>.txt: offline from wheels/ in the bundle,
 #      else (no wheels for this Python or architecture) from the package index, retried;
-#   4. run bootstrap.py, which validates the inputs and converges this node; exit with its status.
+#   5. run bootstrap.py, which validates the inputs and converges this node; exit with its status.
 #      Ansible collections come from collections/ in the bundle (ansible.cfg's collections_path).
 # Environment: SAGEMAKER_RESOURCE_CONFIG_PATH (set by HyperPod), HYPERPOD_VENV (default
 # /opt/hyperpod-bundle/venv), HYPERPOD_ANSIBLE_CORE_VERSION (another ansible-core: needs its lock in
@@ -55,6 +56,10 @@ case "$py_version" in
   *) say "ERROR: Python $py_version is not supported (3.10 or newer is)"; exit 1 ;;
 esac
 core=${HYPERPOD_ANSIBLE_CORE_VERSION:-$core}
+# The bundle as built, before any of it is used: the lock file below decides what pip installs.
+# manifest.py is plain Python; it names the first file that differs (exit 2).
+"$python" -c 'import sys; sys.path.insert(0, sys.argv[1]); from lifecycle import manifest; manifest.exit_if_altered(sys.argv[1])' "$bundle_dir" \
+  || { say "ERROR: the bundle differs from its MANIFEST.json (the line above names the file); nothing was changed"; exit 2; }
 # What the venv gets: every package pinned with the sha256 of each of its files, for this Python.
 lock=requirements/node-lock/py$py_version-ansible-core-$core.txt
 if [ ! -f "$bundle_dir/$lock" ]; then

@@ -110,3 +110,17 @@ def test_bootstrap_stops_before_anything_runs(bundle, tmp_path):
     assert done.stderr == (f"{bundle}/plugins/inventory/hyperpod.py: was changed since the bundle was built; this is "
                            "not the bundle that was built: build it again (bootstrap.py bundle), upload it, and point "
                            "the cluster at it\n")
+
+
+def test_on_create_stops_before_pip_when_the_lock_was_changed(bundle, tmp_path):
+    """The lock file decides what pip installs: on_create.sh checks the manifest before it."""
+    lock = next((bundle / "requirements" / "node-lock").glob("*.txt"))
+    lock.write_text(lock.read_text() + "\n# altered\n")
+    (tmp_path / "resource_config.json").write_text("{}")
+    env = {"PATH": "/usr/bin:/bin", "SAGEMAKER_RESOURCE_CONFIG_PATH": str(tmp_path / "resource_config.json"),
+           "HYPERPOD_LOG_DIR": str(tmp_path / "log"), "HYPERPOD_VENV": str(tmp_path / "venv")}
+    done = subprocess.run(["bash", str(bundle / "on_create.sh")], env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2
+    assert f"{lock}: was changed since the bundle was built" in done.stdout
+    assert "the bundle differs from its MANIFEST.json" in done.stdout
+    assert not (tmp_path / "venv").exists()

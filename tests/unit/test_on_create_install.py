@@ -42,6 +42,7 @@ def node(tmp_path):
     bundle = tmp_path / "bundle"
     shutil.copytree(REPO / wb.BUNDLE_LOCKS, bundle / wb.BUNDLE_LOCKS)
     shutil.copy2(REPO / "on_create.sh", bundle)
+    shutil.copytree(REPO / "lifecycle", bundle / "lifecycle", ignore=shutil.ignore_patterns("__pycache__"))
     (bundle / "bootstrap.py").write_text(STAND_IN)
     (bundle / "wheels").mkdir()
     (tmp_path / "bin").mkdir()
