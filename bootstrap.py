@@ -245,6 +245,7 @@ def converge(args, cluster, inputs, node, playbook, log_dir, started, secrets):
                 suppress_env_files=True,
                 cancel_callback=lambda: False,  # keeps ansible-runner from replacing stop_run_tree
             )
+            supervisor.end_run(private)  # what still has the run's token was started on purpose
         finally:
             secret_files.remove_vars(private)
         relay.pass_lines()

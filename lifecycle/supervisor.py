@@ -81,17 +81,29 @@ def record_run(private):
     return {RUN_VARIABLE: token}
 
 
+def end_run(private):
+    """Mark the recorded run as ended: ansible-playbook returned, so no worker of it is left. What
+    still carries its token then was started on purpose and outlives the run (a FUSE mount's
+    daemon, such as sshfs, or a program a role starts without systemd): never a leftover."""
+    path = Path(private) / RUN_RECORD
+    try:
+        record = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return
+    path.write_text(json.dumps(dict(record, ended=True)) + "\n")
+
+
 def stop_leftovers(private):
     """Stop what a killed run left running: SIGKILL spares Ansible's workers (each in a session of
     its own), and they would change the node beside this run. Holding the lock, the processes whose
-    environment holds the token of the run recorded in the runner folder are such leftovers; after a
-    reboot (another boot id) there are none."""
+    environment holds the token of the run recorded in the runner folder are such leftovers, unless
+    that run ended (end_run); after a reboot (another boot id) there are none."""
     try:
         record = json.loads((Path(private) / RUN_RECORD).read_text())
         token, boot_id = str(record["token"]), record["boot_id"]
     except (OSError, ValueError, KeyError, TypeError):
         return
-    if not token or boot_id != _boot_id():
+    if not token or boot_id != _boot_id() or record.get("ended") is True:
         return
     marker = f"\0{RUN_VARIABLE}={token}\0".encode()
     spared = {os.getpid(), *ancestors(os.getpid())}

@@ -112,3 +112,21 @@ def test_the_runs_processes_carry_its_token(tmp_path):
     assert done.returncode == 0, done.stdout + done.stderr
     recorded = json.loads((log_dir / "runner" / supervisor.RUN_RECORD).read_text())["token"]
     assert len(recorded) == 32 and token_file.read_text().strip() == recorded
+
+
+def test_what_an_ended_run_started_on_purpose_is_not_stopped(tmp_path):
+    """A daemon a run starts and leaves running (sshfs behind a FUSE mount) carries the run's token;
+    once that run ended, the next run leaves it alone: only a killed run has leftovers."""
+    log_dir = tmp_path / "log"
+    env = killed_run(log_dir)
+    supervisor.end_run(log_dir / "runner")
+    daemon = subprocess.Popen([sys.executable, "-c", IGNORES_SIGTERM], start_new_session=True, env=env)
+    try:
+        done = converge_ok(log_dir, tmp_path)
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert "left by an earlier, killed run" not in done.stdout and daemon.poll() is None
+        record = json.loads((log_dir / "runner" / supervisor.RUN_RECORD).read_text())
+        assert record["ended"] is True and record["token"] != env[supervisor.RUN_VARIABLE]
+    finally:
+        daemon.kill()
+        daemon.wait()
