@@ -75,7 +75,7 @@ def test_ansible_doc_documents_every_role_and_plugin(installed, tmp_path):
         assert set(shown["main"]["options"]) == set(specs["argument_specs"]["main"]["options"])
     for kind, name in [("inventory", "hyperpod"), ("lookup", "accounting_secret"), ("filter", "hostlist_compress"),
                        ("filter", "slurm_node_groups"), ("test", "apt_lock_held"), ("filter", "cluster_nodes"),
-                       ("filter", "slurm_partitions"), ("filter", "prometheus_targets"), ("filter", "fsx_mounts"),
+                       ("filter", "slurm_partitions"), ("filter", "slurm_conf_nodes"), ("filter", "prometheus_targets"), ("filter", "fsx_mounts"),
                        ("filter", "shared_user_conflicts"), ("filter", "shared_user_homes"), ("filter", "within_paths"),
                        ("filter", "home_moves"), ("callback", "progress")]:
         done = run([str(BIN / "ansible-doc"), "-t", kind, "hyperpod.slurm." + name], env, tmp_path)
