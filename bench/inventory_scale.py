@@ -3,12 +3,13 @@
 run, and of rendering slurm.conf (standalone mode) and the Prometheus targets, for generated
 legacy-mode clusters; prints markdown tables.
 
-  .venv/bin/python bench/inventory_scale.py [--sizes 10,1000,10000,50000] [--keep DIR] [--ansible-bin DIR]
+  .venv/bin/python bench/inventory_scale.py [--sizes 10,1000,10000,50000] [--steps S,...] [--keep DIR] [--ansible-bin DIR]
 
 --ansible-bin runs the steps with another venv's Python and Ansible (say one with ansible-core 2.17,
 the newest for HyperPod's Python 3.10).
 
-Each step runs in a fresh process, so that its peak RSS (getrusage maxrss) is its own:
+Each step runs in a fresh process, so that its peak RSS (getrusage maxrss) and its CPU seconds (user
+and system, which a busy machine inflates less than wall time) are its own:
   load_cluster            the cluster model and its validation, in-process (what bootstrap.py checks)
   bootstrap.py inventory  load_cluster, then Ansible's inventory through the plugin, every host's vars
   ansible-inventory       ansible-inventory --list with the plugin's config file
@@ -141,10 +142,12 @@ def measure_one(step, folder):
             sys.exit(f"{step} failed: {done.stderr[-2000:]}")
         who = resource.RUSAGE_CHILDREN
     seconds = time.perf_counter() - started
+    usage = resource.getrusage(who)
     # The render playbooks time their own template task (TASK_SECONDS).
     task = TASK_SECONDS.get(step)
     task = float((folder / task).read_text()) if task and (folder / task).exists() else None
-    print(json.dumps({"seconds": seconds, "peak_mb": resource.getrusage(who).ru_maxrss / 1024, "task": task}))
+    print(json.dumps({"seconds": seconds, "cpu": usage.ru_utime + usage.ru_stime, "peak_mb": usage.ru_maxrss / 1024,
+                      "task": task}))
 
 
 TASK_SECONDS = {"render slurm.conf": "slurm.conf.seconds", "render targets": "targets.seconds"}
@@ -183,6 +186,7 @@ def conf_shape(path):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="10,1000,10000,50000")
+    parser.add_argument("--steps", help="only these steps, comma-separated (default: every one)")
     parser.add_argument("--keep", help="generate into this folder and keep it (default: a temporary one)")
     parser.add_argument("--ansible-bin", help="a venv's bin folder to run the steps with (default: this one)")
     parser.add_argument("--one", nargs=2, metavar=("STEP", "DIR"), help=argparse.SUPPRESS)
@@ -203,16 +207,19 @@ def main():
         folder = root / f"n{nodes}"
         folder.mkdir(parents=True)
         child("--generate", str(nodes), str(folder))  # the fact cache's format is the venv's Ansible's
-        for step in ["load_cluster", *STEPS]:
+        for step in [name for name in ["load_cluster", *STEPS] if not args.steps or name in args.steps.split(",")]:
             r = measure(step, folder)
             task = f" (task {r['task']:.2f})" if r.get("task") is not None else ""
-            timings.append(f"| {nodes:,} | {step} | {r['seconds']:.2f}{task} | {r['peak_mb']:.0f} |")
+            timings.append(f"| {nodes:,} | {step} | {r['seconds']:.2f}{task} | {r['cpu']:.2f} | {r['peak_mb']:.0f} |")
             print(f"  {nodes} nodes, {step}: {r['seconds']:.2f} s", file=sys.stderr, flush=True)
+        if not (folder / "slurm.conf").exists():
+            continue
         s = conf_shape(folder / "slurm.conf")
         shapes.append(f"| {nodes:,} | {s['lines']} | {s['node_lines']} | {s['nodename']} | {s['partitionname']} |")
         hostlists.append(f"| {nodes - 2:,} | {s['compute_hostlist']} | {scattered(nodes - 2)} |")
 
-    print(f"ansible-core {core}, load average {os.getloadavg()[0]:.1f}\n\n| nodes | step | wall s | peak RSS MB |\n| ---: | --- | ---: | ---: |")
+    print(f"ansible-core {core}, load average {os.getloadavg()[0]:.1f}\n\n| nodes | step | wall s | CPU s | peak RSS MB |\n"
+          "| ---: | --- | ---: | ---: | ---: |")
     print("\n".join(timings))
     print("\n| nodes | slurm.conf lines | NodeName lines | longest NodeName line | longest PartitionName line |")
     print("| ---: | ---: | ---: | ---: | ---: |")
