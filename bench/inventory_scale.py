@@ -163,10 +163,12 @@ def measure(step, folder):
     return json.loads(child("--one", step, str(folder)))
 
 
-def scattered(nodes, prefix_bits=18, seed=1):
+def scattered(nodes, seed=1):
     """The longest hostlist of legacy names (ip-a-b-c-d) when the addresses are scattered over a
-    subnet, as EC2 hands them out, rather than consecutive as generated above."""
+    subnet, as EC2 hands them out, rather than consecutive as generated above: a /18, or a /16 for
+    more nodes than a /18 holds."""
     import random
+    prefix_bits = 18 if nodes < 2 ** 14 - 2 else 16
 
     from ansible_collections.hyperpod.slurm.plugins.filter import hostlist
     picks = random.Random(seed).sample(range(1, 2 ** (32 - prefix_bits) - 1), nodes)
@@ -224,7 +226,7 @@ def main():
     print("\n| nodes | slurm.conf lines | NodeName lines | longest NodeName line | longest PartitionName line |")
     print("| ---: | ---: | ---: | ---: | ---: |")
     print("\n".join(shapes))
-    print("\n| compute nodes | their hostlist (dev partition), consecutive addresses | scattered over a /18 |")
+    print("\n| compute nodes | their hostlist (dev partition), consecutive addresses | scattered over a /18 (/16) |")
     print("| ---: | ---: | ---: |")
     print("\n".join(hostlists))
     if not args.keep:
