@@ -14,7 +14,7 @@ and system, which a busy machine inflates less than wall time) are its own:
   bootstrap.py inventory  load_cluster, then Ansible's inventory through the plugin, every host's vars
   ansible-inventory       ansible-inventory --list with the plugin's config file
   compute node run        ansible-playbook compute_node_run.yml on one compute node, with the inventory
-                          bootstrap.py gives that node's run (option node); "whole inventory": every host
+                          bootstrap.py gives that node's run (option node); "(whole inventory)": every host
   render slurm.conf       ansible-playbook rendering the slurm_controller role's template on the controller
   render targets          ansible-playbook rendering the observability role's scrape targets there
 The render steps also report their template task alone ("task"), timed inside the play.
@@ -110,7 +110,7 @@ STEPS = {
                                          str(d / "provisioning_parameters.json")],
     "ansible-inventory --list": lambda d: [str(BIN / "ansible-inventory"), "-i", str(d / "cluster.hyperpod.yml"),
                                            "--list"],
-    "compute node run, whole inventory": lambda d: [
+    "compute node run (whole inventory)": lambda d: [
         str(BIN / "ansible-playbook"), "-i", str(d / "whole-run" / inventory.CONFIG_NAME), "--limit", COMPUTE_NODE,
         str(REPO / "bench" / "compute_node_run.yml"), *LOCAL],
     "compute node run": lambda d: [
