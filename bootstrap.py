@@ -217,7 +217,8 @@ def converge(args, cluster, inputs, node, playbook, log_dir, started, secrets):
     # ansible-runner prefers env/cmdline and env/envvars files over its arguments: a file left by
     # an older runner or a hand-made one would turn this run into that one (a --check, say).
     shutil.rmtree(private / "env", ignore_errors=True)
-    config = inventory.write_config(private / "inventory", BUNDLE, **inputs)
+    # Only the hosts this node's run reads: its cost does not grow with the cluster.
+    config = inventory.write_config(private / "inventory", BUNDLE, **inputs, node=node)
     progress = private / "progress.txt"
     progress.write_text("")
     print(f"bootstrap: node {node} ({cluster.hosts[node].node_type}), cluster {cluster.name}, {cluster.mode} mode, "

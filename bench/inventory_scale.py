@@ -1,19 +1,23 @@
 #!/usr/bin/env python3
-"""Inventory scale: wall time and peak memory of the hyperpod inventory plugin, and of rendering
-slurm.conf (standalone mode) and the Prometheus targets, for generated legacy-mode clusters; prints
-markdown tables.
+"""Inventory scale: wall time and peak memory of the hyperpod inventory plugin, of a compute node's
+run, and of rendering slurm.conf (standalone mode) and the Prometheus targets, for generated
+legacy-mode clusters; prints markdown tables.
 
-  .venv/bin/python bench/inventory_scale.py [--sizes 10,1000,10000] [--keep DIR] [--ansible-bin DIR]
+  .venv/bin/python bench/inventory_scale.py [--sizes 10,1000,10000,50000] [--steps S,...] [--keep DIR] [--ansible-bin DIR]
 
 --ansible-bin runs the steps with another venv's Python and Ansible (say one with ansible-core 2.17,
 the newest for HyperPod's Python 3.10).
 
-Each step runs in a fresh process, so that its peak RSS (getrusage maxrss) is its own:
+Each step runs in a fresh process, so that its peak RSS (getrusage maxrss) and its CPU seconds (user
+and system, which a busy machine inflates less than wall time) are its own:
   load_cluster            the cluster model and its validation, in-process (what bootstrap.py checks)
   bootstrap.py inventory  load_cluster, then Ansible's inventory through the plugin, every host's vars
   ansible-inventory       ansible-inventory --list with the plugin's config file
+  compute node run        ansible-playbook compute_node_run.yml on one compute node, with the inventory
+                          bootstrap.py gives that node's run (option node); "(whole inventory)": every host
   render slurm.conf       ansible-playbook rendering the slurm_controller role's template on the controller
   render targets          ansible-playbook rendering the observability role's scrape targets there
+The render steps also report their template task alone ("task"), timed inside the play.
 """
 
 import argparse
@@ -29,7 +33,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
-from lifecycle import collection  # noqa: E402 - now this checkout is the collection hyperpod.slurm here too
+from lifecycle import collection, inventory  # noqa: E402 - now this checkout is the collection hyperpod.slurm here too
 BIN = Path(os.environ.get("BENCH_ANSIBLE_BIN") or Path(sys.executable).parent)
 # (instance group, instance type, vCPUs, memory MB, share of the compute nodes); one controller
 # and one login node, the rest split across three partitions.
@@ -64,13 +68,21 @@ def generate(nodes, folder):
     from ansible.plugins.loader import cache_loader, init_plugin_loader
     init_plugin_loader()
     facts = cache_loader.get("ansible.builtin.jsonfile", _uri=str(folder / "facts"))
-    groups, index = [], 0
+    groups, index, hardware = [], 0, []
     for name, itype, cpus, mem, count in layout:
         members = [instance(name, n + 1, index + n) for n in range(count)]
         index += count
         groups.append({"Name": name, "InstanceType": itype, "Instances": members})
-        for m in members:
-            facts.set(m["InstanceName"], {"processor_vcpus": cpus, "memtotal_mb": mem})
+        hardware += [(m["InstanceName"], {"processor_vcpus": cpus, "memtotal_mb": mem}) for m in members]
+    # In forked chunks: the cache plugin leaves a file descriptor open per host (50,000 > ulimit -n).
+    for start in range(0, len(hardware), 5000):
+        pid = os.fork()
+        if pid == 0:
+            for name, host_facts in hardware[start:start + 5000]:
+                facts.set(name, host_facts)
+            os._exit(0)
+        if os.waitpid(pid, 0)[1]:
+            sys.exit("writing the fact cache failed")
     (folder / "resource_config.json").write_text(json.dumps({"ClusterConfig": {
         "ClusterName": "bench", "ClusterArn": "arn:aws:sagemaker:us-west-2:111122223333:cluster/bench"},
         "InstanceGroups": groups}))
@@ -78,8 +90,17 @@ def generate(nodes, folder):
         "version": "1.0.0", "workload_manager": "slurm", "controller_group": "controller-machine",
         "login_group": "login-group",
         "worker_groups": [{"instance_group_name": g, "partition_name": g.split("-")[1]} for g, *_ in GROUPS]}))
-    (folder / "cluster.hyperpod.yml").write_text(
-        "plugin: hyperpod\nresource_config: resource_config.json\nprovisioning_parameters: provisioning_parameters.json\n")
+    config = "plugin: hyperpod\nresource_config: resource_config.json\nprovisioning_parameters: provisioning_parameters.json\n"
+    (folder / "cluster.hyperpod.yml").write_text(config)
+    # What bootstrap.py writes for a compute node's run (its settings folders beside it), and the
+    # same without the node: every host.
+    for run, node in (("node-run", COMPUTE_NODE), ("whole-run", None)):
+        (folder / run).mkdir()
+        inventory.write_config(folder / run, REPO, folder / "resource_config.json",
+                               folder / "provisioning_parameters.json", node=node)
+
+
+COMPUTE_NODE = "compute-gpu-1"  # each size has it
 
 
 LOCAL = ["-e", "ansible_connection=local", "-e", "ansible_python_interpreter={{ ansible_playbook_python }}"]
@@ -89,6 +110,12 @@ STEPS = {
                                          str(d / "provisioning_parameters.json")],
     "ansible-inventory --list": lambda d: [str(BIN / "ansible-inventory"), "-i", str(d / "cluster.hyperpod.yml"),
                                            "--list"],
+    "compute node run (whole inventory)": lambda d: [
+        str(BIN / "ansible-playbook"), "-i", str(d / "whole-run" / inventory.CONFIG_NAME), "--limit", COMPUTE_NODE,
+        str(REPO / "bench" / "compute_node_run.yml"), *LOCAL],
+    "compute node run": lambda d: [
+        str(BIN / "ansible-playbook"), "-i", str(d / "node-run" / inventory.CONFIG_NAME), "--limit", COMPUTE_NODE,
+        str(REPO / "bench" / "compute_node_run.yml"), *LOCAL],
     "render slurm.conf": lambda d: [str(BIN / "ansible-playbook"), "-i", str(d / "cluster.hyperpod.yml"),
                                     str(REPO / "bench" / "render_slurm_conf.yml"), "-e", f"out={d / 'slurm.conf'}",
                                     *LOCAL],
@@ -115,7 +142,15 @@ def measure_one(step, folder):
             sys.exit(f"{step} failed: {done.stderr[-2000:]}")
         who = resource.RUSAGE_CHILDREN
     seconds = time.perf_counter() - started
-    print(json.dumps({"seconds": seconds, "peak_mb": resource.getrusage(who).ru_maxrss / 1024}))
+    usage = resource.getrusage(who)
+    # The render playbooks time their own template task (TASK_SECONDS).
+    task = TASK_SECONDS.get(step)
+    task = float((folder / task).read_text()) if task and (folder / task).exists() else None
+    print(json.dumps({"seconds": seconds, "cpu": usage.ru_utime + usage.ru_stime, "peak_mb": usage.ru_maxrss / 1024,
+                      "task": task}))
+
+
+TASK_SECONDS = {"render slurm.conf": "slurm.conf.seconds", "render targets": "targets.seconds"}
 
 
 def child(*args):
@@ -128,10 +163,12 @@ def measure(step, folder):
     return json.loads(child("--one", step, str(folder)))
 
 
-def scattered(nodes, prefix_bits=18, seed=1):
+def scattered(nodes, seed=1):
     """The longest hostlist of legacy names (ip-a-b-c-d) when the addresses are scattered over a
-    subnet, as EC2 hands them out, rather than consecutive as generated above."""
+    subnet, as EC2 hands them out, rather than consecutive as generated above: a /18, or a /16 for
+    more nodes than a /18 holds."""
     import random
+    prefix_bits = 18 if nodes < 2 ** 14 - 2 else 16
 
     from ansible_collections.hyperpod.slurm.plugins.filter import hostlist
     picks = random.Random(seed).sample(range(1, 2 ** (32 - prefix_bits) - 1), nodes)
@@ -150,7 +187,8 @@ def conf_shape(path):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sizes", default="10,1000,10000")
+    parser.add_argument("--sizes", default="10,1000,10000,50000")
+    parser.add_argument("--steps", help="only these steps, comma-separated (default: every one)")
     parser.add_argument("--keep", help="generate into this folder and keep it (default: a temporary one)")
     parser.add_argument("--ansible-bin", help="a venv's bin folder to run the steps with (default: this one)")
     parser.add_argument("--one", nargs=2, metavar=("STEP", "DIR"), help=argparse.SUPPRESS)
@@ -171,20 +209,24 @@ def main():
         folder = root / f"n{nodes}"
         folder.mkdir(parents=True)
         child("--generate", str(nodes), str(folder))  # the fact cache's format is the venv's Ansible's
-        for step in ["load_cluster", *STEPS]:
+        for step in [name for name in ["load_cluster", *STEPS] if not args.steps or name in args.steps.split(",")]:
             r = measure(step, folder)
-            timings.append(f"| {nodes:,} | {step} | {r['seconds']:.2f} | {r['peak_mb']:.0f} |")
+            task = f" (task {r['task']:.2f})" if r.get("task") is not None else ""
+            timings.append(f"| {nodes:,} | {step} | {r['seconds']:.2f}{task} | {r['cpu']:.2f} | {r['peak_mb']:.0f} |")
             print(f"  {nodes} nodes, {step}: {r['seconds']:.2f} s", file=sys.stderr, flush=True)
+        if not (folder / "slurm.conf").exists():
+            continue
         s = conf_shape(folder / "slurm.conf")
         shapes.append(f"| {nodes:,} | {s['lines']} | {s['node_lines']} | {s['nodename']} | {s['partitionname']} |")
         hostlists.append(f"| {nodes - 2:,} | {s['compute_hostlist']} | {scattered(nodes - 2)} |")
 
-    print(f"ansible-core {core}\n\n| nodes | step | wall s | peak RSS MB |\n| ---: | --- | ---: | ---: |")
+    print(f"ansible-core {core}, load average {os.getloadavg()[0]:.1f}\n\n| nodes | step | wall s | CPU s | peak RSS MB |\n"
+          "| ---: | --- | ---: | ---: | ---: |")
     print("\n".join(timings))
     print("\n| nodes | slurm.conf lines | NodeName lines | longest NodeName line | longest PartitionName line |")
     print("| ---: | ---: | ---: | ---: | ---: |")
     print("\n".join(shapes))
-    print("\n| compute nodes | their hostlist (dev partition), consecutive addresses | scattered over a /18 |")
+    print("\n| compute nodes | their hostlist (dev partition), consecutive addresses | scattered over a /18 (/16) |")
     print("| ---: | ---: | ---: |")
     print("\n".join(hostlists))
     if not args.keep:

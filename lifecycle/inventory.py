@@ -12,15 +12,18 @@ CONFIG_NAME = "cluster.hyperpod.yml"
 
 
 def write_config(directory, bundle, resource_config, provisioning_parameters=None, node_roles=None,
-                 shared_users=None):
+                 shared_users=None, node=None):
     """Write <directory>/cluster.hyperpod.yml (absolute paths) and link the bundle's settings folders
-    beside it; returns the file's path."""
+    beside it; returns the file's path. node: the run's node, whose inventory then holds only the
+    hosts its run reads (the plugin's option node)."""
     directory = Path(directory)
     lines = ["# Written by bootstrap.py for this run.", "plugin: hyperpod"]
     for key, value in (("resource_config", resource_config), ("provisioning_parameters", provisioning_parameters),
                        ("node_roles", node_roles), ("shared_users", shared_users)):
         if value:
             lines.append(f"{key}: {json.dumps(os.path.abspath(value))}")
+    if node:
+        lines.append(f"node: {json.dumps(node)}")
     path = directory / CONFIG_NAME
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     for name in SETTINGS_DIRS:

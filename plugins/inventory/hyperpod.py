@@ -47,6 +47,15 @@ options:
       - Path of a JSON role map for API-driven mode (C(controller_group), C(login_group),
         C(worker_groups)). Used only when resource_config.json carries no SlurmConfig.
     type: str
+  node:
+    description:
+      - The InstanceName of the node whose run uses this inventory (bootstrap.py gives it). The
+        inventory then holds the hosts that run reads, not the whole cluster (every host for a
+        controller, else the node itself and the controllers). Groups and group variables stay as
+        they are, with only those hosts as members, so a compute or login node's run costs the
+        same at 10 or 10,000 nodes.
+      - Not given, the inventory holds every host.
+    type: str
   shared_users:
     description:
       - Path of the users file (C(shared_users.txt), lines C(name,uid[,home])). Its users become the
@@ -108,23 +117,29 @@ class InventoryModule(BaseInventoryPlugin):
                                          opt("shared_users"))
         except model.ConfigError as e:
             raise AnsibleParserError(str(e)) from None
-        self.populate(cluster)
+        node = self.get_option("node")
+        if node and node not in cluster.hosts:
+            raise AnsibleParserError(f"{path}: node: no instance is named {node!r} in {cluster.resource_config_path}; "
+                                     "give an InstanceName of that file, or leave node out for every host")
+        self.populate(cluster, cluster.run_hosts(node) if node else None)
 
-    def populate(self, cluster):
+    def populate(self, cluster, hosts=None):
         """The cluster model as hosts, groups and variables, every variable's value marked unsafe:
         nothing from the input files is ever evaluated as a template (see plugin_utils/unsafe.py).
         Names stay plain, as Ansible's own plugins leave them (ansible-core 2.17's ansible-inventory
         --list would show a marked host name as {"__ansible_unsafe": ...}): the model allows only
-        letters, digits and '-' in host names and [A-Za-z0-9_] in group names."""
+        letters, digits and '-' in host names and [A-Za-z0-9_] in group names.
+        hosts: only these hosts (Cluster.run_hosts), default every host."""
         from ansible_collections.hyperpod.slurm.plugins.plugin_utils.unsafe import unsafe
 
         for key, value in cluster.group_vars().items():
             self.inventory.set_variable("all", key, unsafe(value))
-        for host in cluster.hosts:  # first, so that `all` lists hosts in file order
+        hosts = list(cluster.hosts) if hosts is None else hosts
+        for host in hosts:  # first, so that `all` lists hosts in file order
             self.inventory.add_host(host)
             for key, value in cluster.host_vars(host).items():
                 self.inventory.set_variable(host, key, unsafe(value))
-        for group, hosts in cluster.groups().items():
+        for group, members in cluster.groups(hosts).items():
             self.inventory.add_group(group)
-            for host in hosts:
+            for host in members:
                 self.inventory.add_child(group, host)

@@ -72,15 +72,18 @@ class Cluster:
     slurm_configurations: dict = field(default_factory=dict)
     shared_users: list = field(default_factory=list)  # [{name, uid, home}] from the users file
 
-    def groups(self):
+    def groups(self, hosts=None):
         """Ansible group name -> host names, every group present even when empty. Group names are
-        sanitized (partition_gpu_a for gpu-a): the real names are host variables."""
+        sanitized (partition_gpu_a for gpu-a): the real names are host variables. hosts: only these
+        hosts (run_hosts) are members; default every host."""
+        hosts = self.hosts.values() if hosts is None else [self.hosts[name] for name in hosts]
         out = {"slurm_controller": [], "slurm_login": [], "slurm_compute": []}
         for part in self.partitions:
             out[group_name("partition", part)] = []
-        for ig, names in self.instance_groups.items():
-            out[group_name("instance_group", ig)] = list(names)
-        for host in self.hosts.values():
+        for ig in self.instance_groups:
+            out[group_name("instance_group", ig)] = []
+        for host in hosts:
+            out[group_name("instance_group", host.group)].append(host.name)
             out["slurm_" + host.node_type].append(host.name)
             if host.partition:
                 out[group_name("partition", host.partition)].append(host.name)
@@ -101,6 +104,16 @@ class Cluster:
             "hyperpod_slurm_configurations": dict(self.slurm_configurations),
             "hyperpod_shared_users": [dict(u) for u in self.shared_users],
         }
+
+    def run_hosts(self, name):
+        """The hosts that the run of node `name` (limited to it, as bootstrap.py runs) reads, in file
+        order. A controller's run lists every node (standalone slurm.conf, the Prometheus targets).
+        Any other node's run reads only itself and the controllers (slurm_common_controller_hosts:
+        SlurmctldHost, the munge key read on the first controller): its inventory, and so its run's
+        cost, stays the same size however many nodes the cluster has."""
+        if self.hosts[name].node_type == "controller":
+            return list(self.hosts)
+        return [h.name for h in self.hosts.values() if h.name == name or h.node_type == "controller"]
 
     def host_vars(self, name):
         """One host's variables: what inventory_nodes reads back as that host's node."""

@@ -166,3 +166,33 @@ def test_gpu_a_in_slurm_conf_and_prometheus_labels(tmp_path, repo_collections):
     assert labels["ip-10-89-50-21"] == {"node": "ip-10-89-50-21", "node_type": "compute", "partition": "gpu-a",
                                         "instance_group": "compute-gpu"}
     assert labels["ip-10-89-50-11"]["partition"] == "" and labels["ip-10-89-50-12"]["node_type"] == "login"
+
+
+# ---- slurm.conf's nodes and partitions (filter slurm_conf_nodes) -----------------------------------
+
+def facts_of(cpus, mem):
+    return {"ansible_facts": {"processor_vcpus": cpus, "memtotal_mb": mem}}
+
+
+def test_slurm_conf_nodes_groups_hardware_and_names_the_default_partition():
+    groups = {"slurm_controller": ["h"], "slurm_login": ["l"], "slurm_compute": ["c1", "c2", "g1"],
+              "partition_cpu": ["c1", "c2"], "partition_gpu": ["g1"]}
+    hostvars = CountingHostvars(h={}, l=facts_of(4, 1000), c1=facts_of(8, 1000), c2=facts_of("8", "1000"),
+                                g1=facts_of(8, 2000))
+    CountingHostvars.lookups = 0
+    slurm = filters.slurm_conf_nodes(groups, hostvars, 0.5)
+    assert slurm["nodes"] == [{"NodeName": "c[1-2]", "CPUs": 8, "RealMemory": 500},
+                              {"NodeName": "g1", "CPUs": 8, "RealMemory": 1000},
+                              {"NodeName": "l", "CPUs": 4, "RealMemory": 500}]
+    assert slurm["partitions"] == [{"name": "cpu", "nodes": "c[1-2]", "default": True},
+                                   {"name": "gpu", "nodes": "g1", "default": False}]
+    assert CountingHostvars.lookups == len(hostvars)  # one look at each node
+    with_dev = filters.slurm_conf_nodes(groups, hostvars, 0.5, "dev")["partitions"]
+    assert [(p["name"], p["nodes"], p["default"]) for p in with_dev] == [
+        ("dev", "c[1-2],g1", True), ("cpu", "c[1-2]", False), ("gpu", "g1", False)]
+
+
+def test_slurm_conf_nodes_names_every_node_whose_facts_are_unknown():
+    groups = {"slurm_controller": ["h"], "slurm_login": ["l"], "slurm_compute": ["c1", "c2"]}
+    with pytest.raises(ValueError, match=r"the facts of l, c2 are unknown"):
+        filters.slurm_conf_nodes(groups, {"h": {}, "l": {}, "c1": facts_of(2, 100), "c2": {"ansible_facts": {}}}, 1)

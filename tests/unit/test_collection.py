@@ -77,7 +77,7 @@ def test_ansible_doc_documents_every_role_and_plugin(installed, tmp_path):
     plugins = [(kind, path.stem) for kind in ("inventory", "lookup", "filter", "test", "callback", "modules")
                for path in sorted((ROOT / "plugins" / kind).glob("*.*"))
                if path.suffix in (".py", ".yml") and not (kind in ("filter", "test") and path.suffix == ".py")]
-    assert ("filter", "mysql_string") in plugins and ("callback", "progress") in plugins
+    assert ("filter", "slurm_conf_nodes") in plugins and ("filter", "mysql_string") in plugins and ("callback", "progress") in plugins
     for kind, name in plugins:
         kind = "module" if kind == "modules" else kind
         done = run([str(BIN / "ansible-doc"), "-t", kind, "hyperpod.slurm." + name], env, tmp_path)
