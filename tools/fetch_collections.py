@@ -32,8 +32,11 @@ def main():
     wheels = sorted(CACHE.glob(package.replace("==", "-") + "-*.whl"))
     if not wheels:
         print("==> downloading %s for its collections" % package, flush=True)
-        subprocess.run([sys.executable, "-m", "pip", "download", "-q", "--no-deps", "-d", str(CACHE), package],
-                       check=True)
+        # pip's warnings (a host pip.conf naming missing folders) only matter when it fails.
+        done = subprocess.run([sys.executable, "-m", "pip", "download", "-q", "--no-deps", "-d", str(CACHE), package],
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        if done.returncode != 0:
+            sys.exit(done.stdout + "fetch_collections.py: pip could not download %s (above)" % package)
         wheels = sorted(CACHE.glob(package.replace("==", "-") + "-*.whl"))
     if TARGET.exists():
         shutil.rmtree(TARGET)

@@ -28,7 +28,10 @@ def download(lock, arch, target, old=TARGET):
            "--require-hashes", "--implementation", "cp", "--python-version", lock.python, "--find-links", str(old)]
     for platform in node_lock.manylinux_platforms(arch):
         cmd += ["--platform", platform]
-    subprocess.run(cmd + ["-r", str(lock.path)], check=True)
+    # pip's warnings (a host pip.conf naming missing folders) only matter when it fails.
+    done = subprocess.run(cmd + ["-r", str(lock.path)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    if done.returncode != 0:
+        sys.exit(done.stdout + f"fetch_node_wheels.py: pip could not download the wheels of {lock.path} for {arch} (above)")
 
 
 def sha256(path):
