@@ -60,6 +60,7 @@ core=${HYPERPOD_ANSIBLE_CORE_VERSION:-$core}
 # manifest.py is plain Python; it names the first file that differs (exit 2).
 "$python" -c 'import sys; sys.path.insert(0, sys.argv[1]); from lifecycle import manifest; manifest.exit_if_altered(sys.argv[1])' "$bundle_dir" \
   || { say "ERROR: the bundle differs from its MANIFEST.json (the line above names the file); nothing was changed"; exit 2; }
+export HYPERPOD_BUNDLE_CHECKED=$(cd "$bundle_dir" && pwd -P)   # bootstrap.py need not hash it again
 # What the venv gets: every package pinned with the sha256 of each of its files, for this Python.
 lock=requirements/node-lock/py$py_version-ansible-core-$core.txt
 if [ ! -f "$bundle_dir/$lock" ]; then

@@ -22,6 +22,8 @@ import sys
 from pathlib import Path
 
 MANIFEST = "MANIFEST.json"
+# Set by on_create.sh to the bundle's path once it checked it, for bootstrap.py not to check again.
+CHECKED_VARIABLE = "HYPERPOD_BUNDLE_CHECKED"
 NOT_HASHED = "wheels/"
 # The cluster's inputs and settings, which the model and lifecycle/settings.py check value by value
 # on every run: an operator (and this project's simulated platform, tests/harness and the Molecule

@@ -3,6 +3,7 @@ file missing, changed or added where it matters stops it with one line; wheels a
 --require-hashes; a checkout (no MANIFEST.json) runs as it is."""
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -124,3 +125,18 @@ def test_on_create_stops_before_pip_when_the_lock_was_changed(bundle, tmp_path):
     assert f"{lock}: was changed since the bundle was built" in done.stdout
     assert "the bundle differs from its MANIFEST.json" in done.stdout
     assert not (tmp_path / "venv").exists()
+
+
+def test_bootstrap_checks_again_unless_on_create_checked_this_very_bundle(bundle, tmp_path):
+    """on_create.sh sets HYPERPOD_BUNDLE_CHECKED to the bundle it checked; for any other folder
+    bootstrap.py checks for itself."""
+    (bundle / "plugins" / "inventory" / "hyperpod.py").write_text("raise SystemExit('altered')\n")
+
+    def inventory(checked):
+        env = dict(os.environ, **{manifest.CHECKED_VARIABLE: str(checked)})
+        return subprocess.run([sys.executable, str(bundle / "bootstrap.py"), "inventory", "--resource-config",
+                               str(EXAMPLES / "resource_config.json")], cwd=tmp_path, env=env, capture_output=True,
+                              text=True, timeout=120, check=False)
+
+    assert inventory(tmp_path).returncode == 2  # another folder: checked, refused
+    assert "was changed since the bundle was built" not in inventory(bundle.resolve()).stderr
