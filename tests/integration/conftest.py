@@ -7,19 +7,23 @@ slurm_login, slurm_compute. Against other machines, set HPB_HOSTS to a JSON obje
 
 import json
 import os
+import pathlib
 
 import pytest
 import testinfra
 import yaml
 
 GROUPS = ("slurm_controller", "slurm_login", "slurm_compute")
+# SSH through `podman exec ... sshd -i`, multiplexed: a command costs a fraction of a `podman exec`.
+SSH_CONFIG = pathlib.Path(__file__).resolve().parents[1] / "harness" / "ssh_config"
 
 
 def _groups_from_molecule(path):
     with open(path, encoding="utf-8") as handle:
         inventory = yaml.safe_load(handle)
     # Molecule writes each group at the top level, beside "all".
-    return {group: ["podman://" + name for name in ((inventory.get(group) or {}).get("hosts") or {})]
+    return {group: ["ssh://%s?ssh_config=%s&controlpersist=600" % (name, SSH_CONFIG)
+                    for name in ((inventory.get(group) or {}).get("hosts") or {})]
             for group in GROUPS}
 
 
