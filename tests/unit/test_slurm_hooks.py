@@ -296,3 +296,10 @@ def test_a_hanging_gate_fails_the_health_check_after_its_timeout(node):
     health = load("hpb-healthcheck")
     script(node / "prolog.d" / "50-hang.gate", "sleep 30")
     assert health.check_gates(str(node / "prolog.d"), 1) == ("gate", "50-hang.gate exit 124")
+
+
+def test_a_dispatcher_without_its_configuration_logs_and_lets_the_job_run(node):
+    (node / "hooks.json").unlink()
+    done = run_hook(node, "prolog")
+    assert done.returncode == 0 and "the dispatcher failed, scripts not run" in done.stderr
+    assert run_health(node).returncode == 0
