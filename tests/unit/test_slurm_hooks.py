@@ -12,6 +12,7 @@ from pathlib import Path
 
 import jinja2
 import pytest
+import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 FILES = ROOT / "roles" / "slurm_hooks" / "files"
@@ -200,8 +201,12 @@ def test_the_node_line_is_read_with_its_reason():
 
 def test_expected_gpus_follow_the_instance_type():
     health = load("hpb-healthcheck")
-    counts = {r"^ml\.p5[en]*\.48xlarge$": 8, r"^ml\.g[56]e?\.(12|24)xlarge$": 4, r"^ml\.(p|g|gr)[0-9]": 1}
-    for instance_type, expected in [("ml.p5en.48xlarge", 8), ("ml.g5.12xlarge", 4), ("ml.g6.xlarge", 1),
+    # As the role writes them: the setting's order, the catch-all last (a JSON object's keys get sorted).
+    counts = [{"key": k, "value": v} for k, v in yaml.safe_load(
+        (ROOT / "roles" / "slurm_hooks" / "defaults" / "main.yml").read_text())["slurm_hooks_gpu_counts"].items()]
+    assert counts[-1]["key"] == r"^ml\.(p|g|gr)[0-9]"
+    for instance_type, expected in [("ml.p5en.48xlarge", 8), ("ml.p5.48xlarge", 8), ("ml.p4d.24xlarge", 8),
+                                    ("ml.g5.12xlarge", 4), ("ml.g6.xlarge", 1), ("ml.g5.48xlarge", 8), ("ml.p3.2xlarge", 1),
                                     ("ml.c5.18xlarge", 0), ("", 0)]:
         assert health.expected_gpus({"gpus": "auto", "gpu_counts": counts, "instance_type": instance_type}) == expected
     assert health.expected_gpus({"gpus": "2", "gpu_counts": counts, "instance_type": "ml.p5.48xlarge"}) == 2
