@@ -156,6 +156,8 @@ class CallbackModule(CallbackBase):
         summary = run_summary.summary(", ".join(sorted(stats.processed)), context.CLIARGS.get("check"),
                                       run_summary.stamp(started), time.time() - started, totals,
                                       self._tally.roles, self._tally.failure)
+        # What roles report with set_stats (slurm_compute: the node's hardware against its node line).
+        summary.update(run_summary.reported(getattr(stats, "custom", None)))
         for line in run_summary.table(summary):
             self._show(line)
         if summary["failure"]:

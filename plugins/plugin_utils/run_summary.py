@@ -95,6 +95,16 @@ def summary(node, check, started, elapsed, totals, roles, failure):
     }
 
 
+# Keys the roles may add to the summary with ansible.builtin.set_stats (aggregated over the run).
+REPORTED = ("node_facts",)
+
+
+def reported(custom):
+    """The REPORTED keys of the run's set_stats data (Ansible's stats.custom['_run']), or {}."""
+    run = (custom or {}).get("_run") if isinstance(custom, dict) else None
+    return {key: run[key] for key in REPORTED if isinstance(run, dict) and key in run}
+
+
 def table(summary):
     """The lines a run ends with: counts and seconds per role, the total, the verdict."""
     lines = ["", f"{'role':<28}{'ok':>6}{'changed':>9}{'failed':>8}{'skipped':>9}{'seconds':>9}"]

@@ -65,3 +65,11 @@ def test_database_password_is_kept_root_only_and_never_logged(controller, all_no
 def test_accounting_settings_reach_every_node(computes, login):
     for node in computes + [login]:
         assert "AccountingStorageType   = accounting_storage/slurmdbd" in node.check_output("scontrol show config")
+
+
+def test_compute_nodes_report_their_hardware_against_their_node_line(computes):
+    """slurm_compute's set_stats: slurmd -C against the platform's node line, in the run summary."""
+    for node in computes:
+        facts = json.loads(node.file("/var/log/provision/summary-latest.json").content_string).get("node_facts")
+        assert facts and facts["slurmd"]["CPUs"] and facts["node_line"]["CPUs"], (node.backend.hostname, facts)
+        assert isinstance(facts["drift"], list)

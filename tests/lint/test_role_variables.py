@@ -19,7 +19,7 @@ ANSIBLE_NAMES = {"ansible_facts", "role_path", "groups", "hostvars", "inventory_
 # (plugins/inventory/hyperpod.py), unset on ordinary clusters (docs/ordinary-clusters.md).
 INVENTORY_INPUTS = {"hyperpod_cluster_name", "hyperpod_controller_ips", "hyperpod_slurm_configurations",
                     "slurm_nodename", "hyperpod_config_mode", "hyperpod_fsx_dns_name", "hyperpod_fsx_mountname",
-                    "hyperpod_fsx_openzfs_dns_name", "hyperpod_shared_users"}
+                    "hyperpod_fsx_openzfs_dns_name", "hyperpod_shared_users", "hyperpod_instance_type"}
 
 
 @pytest.fixture(scope="module")

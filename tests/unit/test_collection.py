@@ -97,7 +97,8 @@ def test_the_site_playbook_resolves_its_roles_inside_the_collection(installed, t
 
 
 @pytest.mark.parametrize("tag,roles", [("slurm", {"accounting", "slurm_common", "slurm_controller", "slurm_compute",
-                                                  "slurm_login"}),
+                                                  "slurm_login", "slurm_hooks"}),
+                                       ("hooks", {"slurm_hooks"}),
                                        ("fsx", {"fsx", "shared_users"}), ("users", {"fsx", "shared_users"}),
                                        ("observability", {"observability"}),
                                        ("containers", {"enroot_pyxis"})])

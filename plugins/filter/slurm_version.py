@@ -1,0 +1,33 @@
+"""Slurm versions compared between a node and its controller (role slurm_common): a node whose
+Slurm release differs from the controller's stops before it joins, with one line."""
+
+import re
+
+
+def _release(text):
+    """'22.05' and the full '22.05.8' from `slurmd -V` ('slurm 22.05.8') or `scontrol show config`
+    (SLURM_VERSION = 22.05.8); (None, None) when there is none."""
+    match = re.search(r"SLURM_VERSION\s*=\s*(\d+)\.(\d+)(\S*)", text) or re.search(r"(\d+)\.(\d+)(\S*)", text)
+    if not match:
+        return None, None
+    return "%s.%s" % (match.group(1), match.group(2)), "%s.%s%s" % match.groups()
+
+
+def slurm_version_mismatch(local_text, controller_config, node="this node", prefix="/opt/slurm"):
+    """'' when this node's Slurm release (major.minor) is the controller's, or when either is
+    unknown (nothing to compare); else the one line that says which differ and what to do."""
+    local, local_full = _release(str(local_text))
+    remote, remote_full = _release(str(controller_config)) if "SLURM_VERSION" in str(controller_config) else (None, None)
+    if local is None or remote is None or local == remote:
+        return ""
+    return ("slurm_common: %s runs Slurm %s (%s) but the controller runs %s: it would join with another "
+            "Slurm release, so slurmd is stopped. Set slurm_common_hyperpod_version to %s (the image's "
+            "%s-%s), or run the controller's release on every node." % (node, local_full, prefix, remote_full,
+                                                                       remote, prefix, remote))
+
+
+class FilterModule:
+    """Slurm version checks."""
+
+    def filters(self):
+        return {"slurm_version_mismatch": slurm_version_mismatch}
