@@ -5,7 +5,7 @@
 
 The program's name says which event (ending in -on: this controller became primary, -off: it stopped
 being primary); or `slurm-takeover-notice on|off`. Settings come from a JSON file (--config, default
-/etc/slurm/takeover-notice.json): topic_arn, region, endpoint_url, log_file, attempts, environment
+/etc/slurm-takeover-notice.json): topic_arn, region, endpoint_url, log_file, attempts, environment
 (variables for boto3, tests' credentials). A publish that fails is retried a bounded number of
 times, then logged: it never fails the takeover (the exit status is always 0).
 """
@@ -18,7 +18,7 @@ import socket
 import sys
 import time
 
-DEFAULT_CONFIG = "/etc/slurm/takeover-notice.json"
+DEFAULT_CONFIG = "/etc/slurm-takeover-notice.json"
 DEFAULT_LOG = "/var/log/slurm/takeover.log"
 SUBJECT = "Slurm controller takeover"
 
