@@ -67,9 +67,9 @@ def test_the_controllers_share_one_state_folder(controllers, slurm_bin):
     for c in controllers:
         assert c.file(location).is_directory and c.file(location).user == "slurm"
     # The same file seen from both: a shared file system, not two folders of the same name.
-    assert controllers[0].file(location + "/clustername").exists
-    assert (controllers[0].file(location + "/clustername").content_string
-            == controllers[1].file(location + "/clustername").content_string)
+    assert controllers[0].file(location + "/node_state").exists
+    assert (controllers[0].file(location + "/node_state").md5sum
+            == controllers[1].file(location + "/node_state").md5sum)
 
 
 def test_the_backup_takes_over_and_gives_control_back(controllers, login, slurm_bin):
