@@ -66,10 +66,14 @@ def test_the_controllers_share_one_state_folder(controllers, slurm_bin):
     assert location.startswith("/shared/"), location
     for c in controllers:
         assert c.file(location).is_directory and c.file(location).user == "slurm"
-    # The same file seen from both: a shared file system, not two folders of the same name.
     assert controllers[0].file(location + "/node_state").exists
-    assert (controllers[0].file(location + "/node_state").md5sum
-            == controllers[1].file(location + "/node_state").md5sum)
+    # A file written on one is read on the other: a shared file system, not two folders of one name.
+    marker = "%s/.hpb-test-%d" % (location, os.getpid())
+    run(controllers[0], "echo shared > %s" % marker)
+    try:
+        assert controllers[1].file(marker).content_string.strip() == "shared"
+    finally:
+        controllers[0].run("rm -f %s" % marker)
 
 
 def test_the_backup_takes_over_and_gives_control_back(controllers, login, slurm_bin):
