@@ -28,7 +28,8 @@ from ansible_collections.hyperpod.slurm.plugins.plugin_utils.resource_config imp
 from ansible_collections.hyperpod.slurm.plugins.plugin_utils.resource_config import parse as _parse_resource_config
 from ansible_collections.hyperpod.slurm.plugins.plugin_utils.shared_users import check_users, read_shared_users
 
-__all__ = ["ConfigError", "ConfigWarning", "Cluster", "FIELDS", "Group", "Host", "NODE_TYPES", "Role", "check_roles",
+__all__ = ["ConfigError", "ConfigWarning", "Cluster", "FIELDS", "Group", "Host", "NODE_TYPES", "Role", "check_multi_head",
+           "check_roles",
            "check_storage", "check_users", "check_workload_manager", "find_self", "group_name", "inventory_nodes",
            "inventory_nodes_and_vars", "load_cluster",
            "node", "read_json", "read_shared_users", "role_file_fix", "roles_from_file", "roles_from_slurm_config"]
