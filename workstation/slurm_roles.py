@@ -118,6 +118,12 @@ def check_multi_head(request, pp_path, by_group, slurm, problems):
                        f"{g.count} controllers (multi-head) without slurm_configurations in {Path(pp_path).name}: "
                        "they would have no shared state", "set InstanceCount to 1, or add slurm_configurations "
                        "(slurm_database_endpoint, slurm_database_secret_arn) to provisioning_parameters.json")
+    elif controllers and controllers[0].count > 1:
+        # What each node checks: the database and the shared directory, all of them (the model's).
+        g = controllers[0]
+        missing = model.check_multi_head(pp_path, slurm, [f"{g.name}-{i}" for i in range(1, g.count + 1)])
+        if missing:
+            problems.add(missing)
     # The database endpoint and secret themselves: the model's check_storage (nodes run it too).
 
 

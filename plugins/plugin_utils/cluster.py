@@ -22,12 +22,14 @@ from ansible_collections.hyperpod.slurm.plugins.plugin_utils import node_roles, 
 from ansible_collections.hyperpod.slurm.plugins.plugin_utils.node_roles import (Role, check_roles, choose, group_name,
                                                                                role_file_fix, roles_from_file,
                                                                                roles_from_slurm_config)
-from ansible_collections.hyperpod.slurm.plugins.plugin_utils.provisioning import check_storage, check_workload_manager
+from ansible_collections.hyperpod.slurm.plugins.plugin_utils.provisioning import (check_multi_head, check_storage,
+                                                                                  check_workload_manager)
 from ansible_collections.hyperpod.slurm.plugins.plugin_utils.resource_config import Group, Host
 from ansible_collections.hyperpod.slurm.plugins.plugin_utils.resource_config import parse as _parse_resource_config
 from ansible_collections.hyperpod.slurm.plugins.plugin_utils.shared_users import check_users, read_shared_users
 
-__all__ = ["ConfigError", "ConfigWarning", "Cluster", "FIELDS", "Group", "Host", "NODE_TYPES", "Role", "check_roles",
+__all__ = ["ConfigError", "ConfigWarning", "Cluster", "FIELDS", "Group", "Host", "NODE_TYPES", "Role", "check_multi_head",
+           "check_roles",
            "check_storage", "check_users", "check_workload_manager", "find_self", "group_name", "inventory_nodes",
            "inventory_nodes_and_vars", "load_cluster",
            "node", "read_json", "read_shared_users", "role_file_fix", "roles_from_file", "roles_from_slurm_config"]
@@ -196,6 +198,10 @@ def load_cluster(resource_config_path, provisioning_parameters_path=None, node_r
     users = read_shared_users(shared_users_path, problems) if shared_users_path else []
     if problems:
         raise problems[0]
+    controllers = [h.name for g in groups if g.hosts and by_group[g.name].node_type == "controller" for h in g.hosts]
+    multi_head = check_multi_head(pp_path or rc_path, storage.get("slurm_configurations", {}), controllers, mode)
+    if multi_head:
+        raise multi_head
 
     cluster = Cluster(name=name, arn=arn, mode=mode, resource_config_path=rc_path, shared_users=users, **storage)
     # Partitions and their instance groups in the order the roles list them.

@@ -105,3 +105,29 @@ def slurm_configurations(path, pp):
     if "slurm_shared_directory" in sc:
         sc["slurm_shared_directory"] = sc["slurm_shared_directory"].rstrip("/") or "/"
     return sc
+
+
+# What multi-head needs, each with the fix: the controllers share slurmctld's state on the shared
+# file system, and the job records in a database both reach (the rds backend).
+MULTI_HEAD_NEEDS = (
+    ("slurm_database_endpoint", "the accounting database's host name (Amazon RDS: both controllers write "
+     "job records to one database)"),
+    ("slurm_database_secret_arn", "the Secrets Manager secret holding that database's password"),
+    ("slurm_shared_directory", "a folder on the shared file system (like /fsx) for the controllers' shared state"),
+)
+
+
+def check_multi_head(path, sc, controllers, mode="legacy"):
+    """More than one controller instance in legacy mode: slurm_configurations must give the rds accounting
+    backend and the shared directory, or the controllers run as two clusters with separate state (the
+    first failover loses every job). Returns the first ConfigError, or None. API-driven mode is left to
+    the platform, which takes the accounting database from CreateCluster's own Slurm settings."""
+    if len(controllers) < 2 or mode != "legacy":
+        return None
+    shown_names = ", ".join(controllers[:3]) + (", ..." if len(controllers) > 3 else "")
+    for key, what in MULTI_HEAD_NEEDS:
+        if not sc.get(key):
+            return ConfigError(path, "slurm_configurations." + key,
+                               f"missing, and the controller group has {len(controllers)} instances ({shown_names})",
+                               f"set it to {what}, or run one controller instance")
+    return None

@@ -146,12 +146,40 @@ def test_group_names_are_sanitized(load, rc, pp):
     assert "instance_group_compute_gpu" in groups
 
 
+MULTI_HEAD = {"slurm_database_endpoint": "db.example", "slurm_shared_directory": "/fsx",
+              "slurm_database_secret_arn": "arn:aws:secretsmanager:us-west-2:111122223333:secret:db-AbCdEf"}
+
+
+def _two_controllers(rc):
+    group(rc, "controller-machine")["Instances"].append(
+        {"InstanceName": "controller-machine-2", "CustomerIpAddress": "10.89.50.13", "AgentIpAddress": "10.89.50.13",
+         "InstanceId": "i-0a1b2c3d4e5f60013"})
+
+
+# The endpoint without the secret (or the reverse) is refused earlier, by slurm_configurations' own check.
+@pytest.mark.parametrize("missing", ["slurm_database_endpoint", "slurm_shared_directory"])
+def test_multi_head_needs_the_database_and_the_shared_directory(load, error, rc, pp, missing):
+    _two_controllers(rc)
+    pp["slurm_configurations"] = {k: v for k, v in MULTI_HEAD.items()
+                                  if k != missing and not (missing == "slurm_database_endpoint"
+                                                           and k == "slurm_database_secret_arn")}
+    assert error(rc, pp).startswith(f"{{pp}}: slurm_configurations.{missing}: missing, and the controller group "
+                                    "has 2 instances (controller-machine-1, controller-machine-2); set it to ")
+    pp["slurm_configurations"] = MULTI_HEAD
+    assert load(rc, pp).controller_ips == ["10.89.50.11", "10.89.50.13"]
+
+
+def test_one_controller_needs_no_multi_head_settings(load, rc, pp):
+    assert load(rc, pp).slurm_configurations == {}
+
+
 def test_controller_ips_put_the_first_slot_first(load, rc, pp):
     def inst(n, ip):
         return {"InstanceName": f"controller-machine-{n}", "CustomerIpAddress": ip, "AgentIpAddress": ip,
                 "InstanceId": f"i-{n:017x}"}  # an EC2-shaped id: the model checks it
     group(rc, "controller-machine")["Instances"] = [inst(3, "10.89.50.3"), inst(10, "10.89.50.10"),
                                                     inst(1, "10.89.50.1"), inst(2, "10.89.50.2")]
+    pp["slurm_configurations"] = MULTI_HEAD
     assert load(rc, pp).controller_ips == ["10.89.50.1", "10.89.50.2", "10.89.50.3", "10.89.50.10"]
 
 

@@ -15,7 +15,7 @@ import pytest
 HERE = pathlib.Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 GOLDEN = HERE / "golden"
-FILES = ["slurm.conf", "cgroup.conf", "lifecycle_bundle.conf", "slurmd-configless.conf", "sackd.service",
+FILES = ["slurm.conf", "slurm-multi-head.conf", "lifecycle_bundle-multi-head.conf", "cgroup.conf", "lifecycle_bundle.conf", "slurmd-configless.conf", "sackd.service",
          "prometheus.yml", "prometheus-remote-write.yml", "prometheus-node-targets.json",
          "prometheus-dcgm-targets.json", "prometheus-efa-targets.json"]
 
@@ -40,6 +40,17 @@ def test_node_lines_use_hostlist_ranges(rendered):
     lines = (rendered / "slurm.conf").read_text().splitlines()
     assert "NodeName=gpu-[01-04] CPUs=192 RealMemory=1800000 State=UNKNOWN" in lines
     assert "PartitionName=cpu Nodes=cpu[1-3,5],bigmem1 MaxTime=INFINITE State=UP" in lines
+
+
+def test_multi_head_lists_every_controller_and_shares_the_state(rendered):
+    lines = (rendered / "slurm-multi-head.conf").read_text().splitlines()
+    assert [line for line in lines if line.startswith("SlurmctldHost=")] == ["SlurmctldHost=head1(10.1.0.10)",
+                                                                             "SlurmctldHost=head2(10.1.0.11)"]
+    assert "StateSaveLocation=/fsx/slurm/golden/statesave" in lines
+    assert "SlurmctldPrimaryOnProg=/usr/local/sbin/slurm-takeover-notice-on" in lines
+    include = (rendered / "lifecycle_bundle-multi-head.conf").read_text().splitlines()
+    assert "StateSaveLocation=/fsx/slurm/golden/statesave" in include
+    assert "MessageTimeout=20" in include
 
 
 def test_nothing_but_settings_in_the_include(rendered):

@@ -1,0 +1,125 @@
+"""Multi-head: two controllers sharing slurmctld's state; the backup takes over when the primary's
+slurmctld stops, and gives control back when it returns. Skipped on a cluster with one controller.
+
+The takeover itself is slurmctld's; what is checked here is what the bundle set up for it: the
+shared StateSaveLocation (a running job survives the takeover, a new one runs), slurmdbd reachable
+from the login node through it all (sacct lists both jobs), and the takeover programs (their log
+lines; the SNS messages, where the scenario names a queue subscribed to the topic: HPB_SNS_*).
+Waits are bounded; SlurmctldTimeout is low in the scenario (10 s), so the takeover takes ~15 s.
+"""
+
+import json
+import os
+import re
+import time
+
+import pytest
+
+TAKEOVER_LOG = "/var/log/slurm/takeover.log"
+
+
+def run(host, command):
+    result = host.run(command)
+    assert result.rc == 0, "%s: rc %d\n%s\n%s" % (command, result.rc, result.stdout, result.stderr)
+    return result.stdout
+
+
+def wait_for(what, check, timeout=90, every=2):
+    """check() until it returns something true, for at most timeout seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        got = check()
+        if got:
+            return got
+        if time.monotonic() > deadline:
+            pytest.fail("%s: not within %d s" % (what, timeout))
+        time.sleep(every)
+
+
+@pytest.fixture(scope="module")
+def controllers(cluster):
+    if len(cluster["slurm_controller"]) < 2:
+        pytest.skip("one controller: no multi-head")
+    return cluster["slurm_controller"][:2]
+
+
+def ping(host, slurm_bin):
+    """{'primary': 'UP'|'DOWN', 'backup': ...} from scontrol ping."""
+    out = host.run("%s/scontrol ping" % slurm_bin).stdout
+    return {m.group(1): m.group(2) for m in re.finditer(r"Slurmctld\((primary|backup\d*)\) at \S+ is (UP|DOWN)", out)}
+
+
+def takeover_lines(host, text):
+    log = host.file(TAKEOVER_LOG)
+    return [line for line in (log.content_string.splitlines() if log.exists else []) if text in line]
+
+
+def job_state(login, slurm_bin, job_id):
+    return login.run("%s/sacct -n -P -X -j %s -o State" % (slurm_bin, job_id)).stdout.strip()
+
+
+def test_the_controllers_share_one_state_folder(controllers, slurm_bin):
+    locations = {run(c, "%s/scontrol show config" % slurm_bin).split("StateSaveLocation")[1].split("\n")[0]
+                 for c in controllers}
+    assert len(locations) == 1
+    location = locations.pop().split("=", 1)[1].strip()
+    assert location.startswith("/shared/"), location
+    for c in controllers:
+        assert c.file(location).is_directory and c.file(location).user == "slurm"
+    # A file written on one is read on the other: a shared file system, not two folders of one name.
+    marker = "%s/.hpb-test-%d" % (location, os.getpid())
+    run(controllers[0], "echo shared > %s" % marker)
+    try:
+        assert controllers[1].file(marker).content_string.strip() == "shared"
+    finally:
+        controllers[0].run("rm -f %s" % marker)
+
+
+def test_the_backup_takes_over_and_gives_control_back(controllers, login, slurm_bin):
+    primary, backup = controllers
+    assert ping(login, slurm_bin).get("primary") == "UP"
+    on_before = len(takeover_lines(backup, "is now the primary"))
+    job = run(login, "%s/sbatch --parsable --nodes=1 --wrap 'sleep 30'" % slurm_bin).strip().split(";")[0]
+    wait_for("job %s running" % job, lambda: job_state(login, slurm_bin, job) == "RUNNING", timeout=60)
+    try:
+        primary.run("systemctl stop slurmctld")
+        # The backup's slurmctld takes over after SlurmctldTimeout, and its takeover program says so.
+        wait_for("the backup's takeover", lambda: len(takeover_lines(backup, "is now the primary")) > on_before)
+        state = ping(login, slurm_bin)
+        assert state.get("primary") == "DOWN" and "UP" in state.values(), state
+        # The running job finishes under the backup; a new one from the login node runs.
+        wait_for("job %s completed" % job, lambda: job_state(login, slurm_bin, job) == "COMPLETED", timeout=90)
+        second = run(login, "timeout 120 %s/sbatch --parsable --wait --nodes=1 --wrap hostname" % slurm_bin)
+        second = second.strip().split(";")[0]
+        wait_for("job %s in sacct" % second, lambda: job_state(login, slurm_bin, second) == "COMPLETED", timeout=60)
+        listed = run(login, "%s/sacct -n -P -X -j %s,%s -o JobID,State" % (slurm_bin, job, second)).split()
+        assert sorted(listed) == sorted(["%s|COMPLETED" % job, "%s|COMPLETED" % second]), listed
+    finally:
+        off_before = len(takeover_lines(backup, "is no longer the primary"))
+        primary.run("systemctl start slurmctld")
+    # The primary asks for control back: the backup's off program runs, both answer.
+    wait_for("the backup giving control back", lambda: len(takeover_lines(backup, "is no longer the primary")) > off_before)
+    wait_for("both controllers up", lambda: ping(login, slurm_bin).get("primary") == "UP"
+             and all(v == "UP" for v in ping(login, slurm_bin).values()))
+    assert takeover_lines(primary, "is now the primary")
+    run(login, "timeout 120 %s/srun --nodes=1 true" % slurm_bin)
+
+
+def test_the_takeovers_reached_sns(controllers):
+    endpoint, queue = os.environ.get("HPB_SNS_ENDPOINT_URL"), os.environ.get("HPB_SNS_QUEUE")
+    if not (endpoint and queue):
+        pytest.skip("no SNS queue to read (HPB_SNS_ENDPOINT_URL, HPB_SNS_QUEUE)")
+    import boto3
+    sqs = boto3.client("sqs", region_name="us-east-1", endpoint_url=endpoint, aws_access_key_id="testing",
+                       aws_secret_access_key="testing")
+    url = sqs.get_queue_url(QueueName=queue)["QueueUrl"]
+    messages = []
+    for _ in range(10):
+        got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
+        if not got:
+            break
+        messages += [json.loads(m["Body"])["Message"] for m in got]
+    names = [c.run("hostname").stdout.strip() for c in controllers]
+    assert "slurmctld on %s is now the primary (in control)." % names[1] in messages, messages
+    assert "slurmctld on %s is no longer the primary." % names[1] in messages, messages
+    assert "slurmctld on %s is now the primary (in control)." % names[0] in messages, messages
