@@ -161,11 +161,15 @@ def test_after_logrotate_the_daemons_write_to_new_files(cluster, group, daemon, 
         pytest.skip("%s logs elsewhere" % daemon)
     before = node.file(log).inode
     run(node, "logrotate -f /etc/logrotate.d/hyperpod-slurm")
-    assert node.file(log + ".1").exists
-    # SIGUSR2 makes the daemon reopen its log and say so, in the new file.
-    wait_for("%s writing %s anew" % (daemon, log),
-             lambda: node.file(log).exists and node.file(log).inode != before and node.file(log).size > 0,
-             timeout=20, every=1)
+    assert node.file(log + ".1").exists and node.file(log + ".1").inode == before
+
+    def open_logs():
+        """The files the daemon holds open for writing its log: the new file, once it reopened."""
+        pid = run(node, "pgrep -x -o %s" % daemon).strip()
+        links = run(node, "for f in /proc/%s/fd/*; do readlink $f; done" % pid).split()
+        return [link for link in links if link.startswith(log)]
+    held = wait_for("%s writing to the new %s" % (daemon, log), lambda: open_logs() == [log], timeout=20, every=1)
+    assert node.file(log).exists and node.file(log).inode != before, held
 
 
 def test_motd_names_the_cluster_and_the_node_type(all_nodes, cluster):
