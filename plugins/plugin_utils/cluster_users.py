@@ -305,8 +305,15 @@ def shared_ready(settings, users):
     return all(os.path.ismount(top) for top in settings["shared_paths"] if any(below_any(h, [top]) for h in homes))
 
 
-def apply(settings, run=subprocess.run):
-    """Bring this node to the lists. -> the list of changes, one line each."""
+def apply(settings, run=subprocess.run, lock_path="/run/hyperpod-users.lock"):
+    """Bring this node to the lists, one apply at a time on the node (the timer's and a command's).
+    -> the list of changes, one line each."""
+    with open(lock_path, "a", encoding="utf-8") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return _apply(settings, run)
+
+
+def _apply(settings, run):
     users, removed = read_lists(settings["users_file"], settings["removed_file"])
     if not shared_ready(settings, users):
         raise Stop("hyperpod-users: the shared file system (%s) is not mounted; nothing changed"
