@@ -344,7 +344,8 @@ def associate(name, account, run=subprocess.run, sacctmgr="sacctmgr"):
     except FileNotFoundError:
         return "accounting: no sacctmgr on this node; no association added"
     if shown.returncode != 0:
-        return "accounting: not reachable here (%s); no association added" % (shown.stderr.strip() or "no sacctmgr")
+        said = shown.stderr.strip().splitlines() or ["no answer"]
+        return "accounting: not reachable here (%s); no association added" % said[-1]
     if account in shown.stdout.split():
         return "accounting: %s already in account %s" % (name, account)
     run([sacctmgr, "--immediate", "add", "user", name, "account=" + account], check=True,
