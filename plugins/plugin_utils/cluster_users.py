@@ -21,6 +21,7 @@ import stat
 import subprocess
 import sys
 import tempfile
+import time
 
 from ansible_collections.hyperpod.slurm.plugins.filter.shared_users import shared_user_conflicts
 from ansible_collections.hyperpod.slurm.plugins.plugin_utils.inputs import ConfigError
@@ -238,6 +239,45 @@ def _read(dir_fd, name):
         os.close(fd)
 
 
+def _exists(dir_fd, name):
+    try:
+        os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
+        return True
+    except FileNotFoundError:
+        return False
+
+
+def _new_key(ssh_fd, key_name, uid, gid, name, run):
+    """A key pair made where the user cannot reach (root's own temporary folder), then written into
+    ~/.ssh unless another node's came first."""
+    with tempfile.TemporaryDirectory() as tmp:
+        run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "%s@cluster" % name, "-f", tmp + "/key"],
+            check=True, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
+        with open(tmp + "/key", "rb") as f:
+            private = f.read()
+        with open(tmp + "/key.pub", "rb") as f:
+            public = f.read()
+    if _write_new(ssh_fd, key_name, private, 0o600, uid, gid):
+        _write_new(ssh_fd, key_name + ".pub", public, 0o644, uid, gid)
+
+
+def _public_key(ssh_fd, key_name, uid, gid, run, waits=10):
+    """The public key beside the private one. Another node may have written the private key and be
+    about to write the public one: wait a little, then derive it from the private key."""
+    for _ in range(waits):
+        try:
+            return _read(ssh_fd, key_name + ".pub")
+        except FileNotFoundError:
+            time.sleep(0.5)
+    with tempfile.TemporaryDirectory() as tmp:
+        with open(os.open(tmp + "/key", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as f:
+            f.write(_read(ssh_fd, key_name))
+        public = run(["ssh-keygen", "-y", "-f", tmp + "/key"], check=True, stdin=subprocess.DEVNULL,
+                     stdout=subprocess.PIPE).stdout.strip() + b"\n"
+    _write_new(ssh_fd, key_name + ".pub", public, 0o644, uid, gid)
+    return _read(ssh_fd, key_name + ".pub")
+
+
 def ssh_setup(home, uid, gid, name, run=subprocess.run):
     """As root, in a folder the user controls, never following a link the user placed (every file
     opened relative to its folder with O_NOFOLLOW, as plugins/modules/home_copy.py does): ~/.ssh,
@@ -259,16 +299,9 @@ def ssh_setup(home, uid, gid, name, run=subprocess.run):
         try:
             public = _read(ssh_fd, key_name + ".pub")
         except FileNotFoundError:
-            with tempfile.TemporaryDirectory() as tmp:  # root's own: the key is made where the user cannot reach
-                run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "%s@cluster" % name, "-f", tmp + "/key"],
-                    check=True, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
-                with open(tmp + "/key", "rb") as f:
-                    private = f.read()
-                with open(tmp + "/key.pub", "rb") as f:
-                    public = f.read()
-            if _write_new(ssh_fd, key_name, private, 0o600, uid, gid):
-                _write_new(ssh_fd, key_name + ".pub", public, 0o644, uid, gid)
-            public = _read(ssh_fd, key_name + ".pub")
+            if not _exists(ssh_fd, key_name):
+                _new_key(ssh_fd, key_name, uid, gid, name, run)
+            public = _public_key(ssh_fd, key_name, uid, gid, run)
         line = public.strip()
         fd = os.open("authorized_keys", os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW, 0o600, dir_fd=ssh_fd)
         try:

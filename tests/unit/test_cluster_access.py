@@ -181,3 +181,18 @@ def test_associate_adds_only_what_is_missing():
     def down(argv, **_):
         return subprocess.CompletedProcess(argv, 1, stdout="", stderr="slurmdbd unreachable")
     assert "not reachable" in cu.associate("dave", "root", run=down)
+
+
+def test_a_private_key_without_its_public_half_gets_it_derived(tmp_path, monkeypatch):
+    """Another node wrote the private key and stopped (or is slow) before the public one."""
+    monkeypatch.setattr(cu.time, "sleep", lambda _: None)
+    home = tmp_path / "alice"
+    (home / ".ssh").mkdir(parents=True)
+    (home / ".ssh" / "id_ed25519").write_text("PRIVATE\n")
+
+    def derive(argv, **_):
+        assert argv[:2] == ["ssh-keygen", "-y"]
+        return subprocess.CompletedProcess(argv, 0, stdout=b"ssh-ed25519 DERIVED alice\n")
+    cu.ssh_setup(str(home), os.getuid(), os.getgid(), "alice", run=derive)
+    assert (home / ".ssh" / "id_ed25519").read_text() == "PRIVATE\n"
+    assert (home / ".ssh" / "authorized_keys").read_text() == "ssh-ed25519 DERIVED alice\n"
