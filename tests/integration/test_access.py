@@ -130,9 +130,10 @@ def test_a_user_added_on_the_running_cluster_logs_in_everywhere_and_runs_jobs(lo
     assert result.rc == 0 and result.stdout.strip() == str(NEW_UID), (result.stdout, result.stderr)
     job = run(login, "cd /tmp && timeout 180 runuser -u %s -- %s/sbatch --parsable --wait --wrap 'id -u'"
               % (NEW_USER, slurm_bin)).strip().split(";")[0]
-    listed = wait_for("job %s in sacct" % job, lambda: run(
-        login, "%s/sacct -n -X -P -j %s -o user,state" % (slurm_bin, job)).strip(), timeout=30, every=2)
-    assert listed.split("|")[0] == NEW_USER, listed
+    # sacct's own selection by user (by UID): the job is the new user's in accounting.
+    listed = wait_for("job %s in sacct under %s" % (job, NEW_USER), lambda: job in run(
+        login, "%s/sacct -n -X -P -u %s -o jobid" % (slurm_bin, NEW_USER)).split(), timeout=30, every=2)
+    assert listed, run(login, "%s/sacct -n -X -P -j %s -o jobid,user,uid,account,state" % (slurm_bin, job))
     # Removed: locked on every node (account expired), home kept.
     run(login, "hyperpod-users remove %s" % NEW_USER)
     for node in (controller, login):
@@ -166,7 +167,7 @@ def test_after_logrotate_the_daemons_write_to_new_files(cluster, group, daemon, 
     def open_logs():
         """The files the daemon holds open for writing its log: the new file, once it reopened."""
         pid = run(node, "pgrep -x -o %s" % daemon).strip()
-        links = run(node, "for f in /proc/%s/fd/*; do readlink $f; done" % pid).split()
+        links = run(node, "for f in /proc/%s/fd/*; do readlink $f; done; true" % pid).split()
         return [link for link in links if link.startswith(log)]
     held = wait_for("%s writing to the new %s" % (daemon, log), lambda: open_logs() == [log], timeout=20, every=1)
     assert node.file(log).exists and node.file(log).inode != before, held
