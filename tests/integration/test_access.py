@@ -131,9 +131,9 @@ def test_a_user_added_on_the_running_cluster_logs_in_everywhere_and_runs_jobs(lo
     job = run(login, "cd /tmp && timeout 180 runuser -u %s -- %s/sbatch --parsable --wait --wrap 'id -u'"
               % (NEW_USER, slurm_bin)).strip().split(";")[0]
     # sacct's own selection by user (by UID): the job is the new user's in accounting.
-    listed = wait_for("job %s in sacct under %s" % (job, NEW_USER), lambda: job in run(
+    shown = run(login, "%s/sacct -n -X -P -j %s -o jobid,user,uid,account,state" % (slurm_bin, job))
+    wait_for("job %s in sacct under %s (%s)" % (job, NEW_USER, shown), lambda: job in run(
         login, "%s/sacct -n -X -P -u %s -o jobid" % (slurm_bin, NEW_USER)).split(), timeout=30, every=2)
-    assert listed, run(login, "%s/sacct -n -X -P -j %s -o jobid,user,uid,account,state" % (slurm_bin, job))
     # Removed: locked on every node (account expired), home kept.
     run(login, "hyperpod-users remove %s" % NEW_USER)
     for node in (controller, login):
