@@ -164,13 +164,26 @@ def test_after_logrotate_the_daemons_write_to_new_files(cluster, group, daemon, 
     run(node, "logrotate -f /etc/logrotate.d/hyperpod-slurm")
     assert node.file(log + ".1").exists and node.file(log + ".1").inode == before
 
-    def open_logs():
-        """The files the daemon holds open for writing its log: the new file, once it reopened."""
-        pid = run(node, "pgrep -x -o %s" % daemon).strip()
-        links = run(node, "for f in /proc/%s/fd/*; do readlink $f; done; true" % pid).split()
-        return [link for link in links if link.startswith(log)]
-    held = wait_for("%s writing to the new %s" % (daemon, log), lambda: open_logs() == [log], timeout=20, every=1)
-    assert node.file(log).exists and node.file(log).inode != before, held
+    def holders():
+        """{path: [pid comm]} of every process holding the log or its rotated name open."""
+        out = run(node, "for f in /proc/[0-9]*/fd/*; do l=$(readlink $f 2>/dev/null) || continue; "
+                        "case $l in %s*) p=${f#/proc/}; p=${p%%%%/*}; echo \"$l $p $(cat /proc/$p/comm)\";; esac; "
+                        "done 2>/dev/null; true" % log)
+        found = {}
+        for line in out.splitlines():
+            path, pid, comm = line.split()[:3]
+            found.setdefault(path, []).append("%s %s" % (pid, comm))
+        return found
+    state = {}
+
+    def reopened():
+        state.update(held=holders())
+        return log in state["held"] and log + ".1" not in state["held"]
+    try:
+        wait_for("%s writing to the new %s" % (daemon, log), reopened, timeout=20, every=1)
+    except AssertionError:
+        raise AssertionError("%s: the files held open after logrotate: %s" % (daemon, state.get("held"))) from None
+    assert node.file(log).inode != before
 
 
 def test_motd_names_the_cluster_and_the_node_type(all_nodes, cluster):
