@@ -160,10 +160,6 @@ def test_after_logrotate_the_daemons_write_to_new_files(cluster, group, daemon, 
         pytest.skip("log rotation is off")
     if not node.file(log).exists:
         pytest.skip("%s logs elsewhere" % daemon)
-    before = node.file(log).inode
-    run(node, "logrotate -f /etc/logrotate.d/hyperpod-slurm")
-    assert node.file(log + ".1").exists and node.file(log + ".1").inode == before
-
     def holders():
         """{path: [pid comm]} of every process holding the log or its rotated name open."""
         out = run(node, "for f in /proc/[0-9]*/fd/*; do l=$(readlink $f 2>/dev/null) || continue; "
@@ -176,6 +172,9 @@ def test_after_logrotate_the_daemons_write_to_new_files(cluster, group, daemon, 
         return found
     if log not in holders():
         pytest.skip("no process holds %s open: %s logs elsewhere on this cluster" % (log, daemon))
+    before = node.file(log).inode
+    run(node, "logrotate -f /etc/logrotate.d/hyperpod-slurm")
+    assert node.file(log + ".1").exists and node.file(log + ".1").inode == before
     state = {}
 
     def reopened():
