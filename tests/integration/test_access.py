@@ -160,6 +160,7 @@ def test_after_logrotate_the_daemons_write_to_new_files(cluster, group, daemon, 
         pytest.skip("log rotation is off")
     if not node.file(log).exists:
         pytest.skip("%s logs elsewhere" % daemon)
+
     def holders():
         """{path: [pid comm]} of every process holding the log or its rotated name open."""
         out = run(node, "for f in /proc/[0-9]*/fd/*; do l=$(readlink $f 2>/dev/null) || continue; "
