@@ -10,6 +10,7 @@ DAY = 86400
 # (name or _ending, lowest, highest, unit)
 RANGES = (
     ("slurm_controller_memory_fraction", 0.05, 1.0, "of the node's memory"),
+    ("cluster_access_logrotate_keep", 1, 1000, "rotated files"),
     ("_port", 1, 65535, ""),
     ("_timeout", 1, DAY, "seconds"),
     ("_interval", 1, DAY, "seconds"),

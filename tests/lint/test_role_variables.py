@@ -14,13 +14,13 @@ from role_variables import ROLES, ROOT, Roles, argument_specs, defaults, is_temp
 # Names Ansible itself provides.
 ANSIBLE_NAMES = {"ansible_facts", "role_path", "groups", "hostvars", "inventory_hostname", "item", "lookup", "query", "omit",
                  "loop", "ansible_check_mode", "playbook_dir", "range", "dict",
-                 "namespace", "ansible_failed_result", "ansible_playbook_python"}
+                 "namespace", "ansible_failed_result", "ansible_playbook_python", "group_names"}
 # Inventory variables the roles read when present: set by the hyperpod inventory plugin
 # (plugins/inventory/hyperpod.py), unset on ordinary clusters (docs/ordinary-clusters.md).
 INVENTORY_INPUTS = {"hyperpod_cluster_name", "hyperpod_controller_ips", "hyperpod_slurm_configurations",
                     "slurm_nodename", "hyperpod_config_mode", "hyperpod_fsx_dns_name", "hyperpod_fsx_mountname",
                     "hyperpod_fsx_openzfs_dns_name", "hyperpod_shared_users", "hyperpod_instance_type",
-                    "hyperpod_customer_ip"}
+                    "hyperpod_customer_ip", "hyperpod_partitions"}
 
 
 @pytest.fixture(scope="module")

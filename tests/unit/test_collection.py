@@ -99,7 +99,9 @@ def test_the_site_playbook_resolves_its_roles_inside_the_collection(installed, t
 @pytest.mark.parametrize("tag,roles", [("slurm", {"accounting", "slurm_common", "slurm_controller", "slurm_compute",
                                                   "slurm_login", "slurm_hooks"}),
                                        ("hooks", {"slurm_hooks"}),
-                                       ("fsx", {"fsx", "shared_users"}), ("users", {"fsx", "shared_users"}),
+                                       ("fsx", {"fsx", "shared_users", "cluster_access"}),
+                                       ("users", {"fsx", "shared_users", "cluster_access"}),
+                                       ("access", {"cluster_access"}),
                                        ("observability", {"observability"}),
                                        ("containers", {"enroot_pyxis"})])
 def test_site_tags_pick_their_roles_and_every_role_still_checks_its_input(installed, tmp_path, tag, roles):
