@@ -23,7 +23,10 @@ def run(host, command):
 def ssh(node, user, target, command="hostname"):
     """SSH as user from node to target, never prompting."""
     ssh_cmd = "ssh -o BatchMode=yes -o ConnectTimeout=10 %s %s" % (shlex.quote(target), shlex.quote(command))
-    return node.run("timeout 30 runuser -u %s -- %s" % (shlex.quote(user), ssh_cmd))
+    # A refused ssh exits 255, which testinfra's SSH backend takes for its own connection failing
+    # (it raises): passed on as 254.
+    return node.run("timeout 30 runuser -u %s -- %s; rc=$?; [ $rc -ne 255 ] || rc=254; exit $rc"
+                    % (shlex.quote(user), ssh_cmd))
 
 
 def name_of(node):
