@@ -53,6 +53,13 @@ def test_multi_head_lists_every_controller_and_shares_the_state(rendered):
     assert "MessageTimeout=20" in include
 
 
+def test_the_include_joins_prolog_flags(rendered):
+    # The platform's X11, the roles' Contain, the user's Serial (their "contain" is the same flag).
+    lines = (rendered / "lifecycle_bundle-hooks.conf").read_text().splitlines()
+    assert "PrologFlags=X11,Contain,Serial" in lines
+    assert "Prolog=/usr/local/sbin/hpb-prolog" in lines
+
+
 def test_nothing_but_settings_in_the_include(rendered):
     body = [line for line in (rendered / "lifecycle_bundle.conf").read_text().splitlines()
             if line and not line.startswith("#")]
