@@ -182,3 +182,15 @@ def test_own_line_removed_when_the_image_brings_pyxis_later(tmp_path, confdir, r
     lines = [line for line in (confdir / "plugstack.conf").read_text().splitlines() if "spank_pyxis.so" in line]
     assert lines == ["required /opt/slurm/lib/slurm/spank_pyxis.so"]
     assert reconfigures(tmp_path) == ["reconfigure", "reconfigure"]
+
+
+def test_an_images_enroot_conf_is_read_as_enroot_reads_it():
+    sys.path.insert(0, str(ROOT))
+    from plugins.filter.enroot_conf import enroot_conf_settings
+    text = ("# ENROOT_RUNTIME_PATH /commented\n\nENROOT_RUNTIME_PATH   /run/enroot/user-$(id -u)  \n"
+            "ENROOT_MAX_PROCESSORS=4\nENROOT_EMPTY\n  #ENROOT_X 1\nENROOT_SQUASH_OPTIONS -comp zstd -Xcompression-level 3\n")
+    assert enroot_conf_settings(text) == {
+        "ENROOT_RUNTIME_PATH": "/run/enroot/user-$(id -u)",
+        "ENROOT_MAX_PROCESSORS": "4",
+        "ENROOT_SQUASH_OPTIONS": "-comp zstd -Xcompression-level 3"}
+    assert enroot_conf_settings("") == {}

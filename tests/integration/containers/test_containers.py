@@ -50,6 +50,16 @@ def test_enroot_conf_golden(compute):
         assert compute.file(path).mode == 0o1777
 
 
+def test_the_images_enroot_conf_is_kept(controller):
+    # The controller's image has an enroot.conf of its own (prepare.yml): its keys win over the
+    # role's, the role's other keys are there, and the original is kept beside it.
+    text = controller.file("/etc/enroot/enroot.conf").content_string.splitlines()
+    assert "ENROOT_SQUASH_OPTIONS -comp zstd -Xcompression-level 3" in text
+    assert "ENROOT_MAX_PROCESSORS 1" in text
+    assert "ENROOT_RUNTIME_PATH /opt/dlami/nvme/tmp/enroot/user-$(id -u)" in text
+    assert "ENROOT_MAX_PROCESSORS=1" in controller.file("/etc/enroot/enroot.conf.image").content_string
+
+
 def test_plugstack_golden_on_the_controller(controller):
     text = controller.file("/etc/slurm/plugstack.conf").content_string
     assert text == (GOLDEN / "plugstack.conf").read_text()
