@@ -3,6 +3,10 @@ Slurm release differs from the controller's stops before it joins, with one line
 
 import re
 
+# What scontrol says when slurmctld cannot read its messages: a release too far from the
+# controller's (Slurm talks only to the two releases before its own). The older and newer wording.
+_PROTOCOL_ERRORS = ("Incompatible versions of client and server code", "Protocol version has changed")
+
 
 def _release(text):
     """'22.05' and the full '22.05.8' from `slurmd -V` ('slurm 22.05.8') or `scontrol show config`
@@ -15,8 +19,15 @@ def _release(text):
 
 def slurm_version_mismatch(local_text, controller_config, node="this node", prefix="/opt/slurm"):
     """'' when this node's Slurm release (major.minor) is the controller's, or when either is
-    unknown (nothing to compare); else the one line that says which differ and what to do."""
+    unknown (nothing to compare); else the one line that says which differ and what to do. A
+    controller that refuses this node's protocol is a mismatch too (its release is then unknown)."""
     local, local_full = _release(str(local_text))
+    refused = next((error for error in _PROTOCOL_ERRORS if error.lower() in str(controller_config).lower()), None)
+    if local is not None and refused and "SLURM_VERSION" not in str(controller_config):
+        return ("slurm_common: %s runs Slurm %s (%s) and the controller's slurmctld refuses its messages (\"%s\"): "
+                "it runs another Slurm release, so slurmd is stopped. Set slurm_common_hyperpod_version to the "
+                "controller's release (an image's %s-<release>), or run the controller's release on every node."
+                % (node, local_full, prefix, refused, prefix))
     remote, remote_full = _release(str(controller_config)) if "SLURM_VERSION" in str(controller_config) else (None, None)
     if local is None or remote is None or local == remote:
         return ""

@@ -292,6 +292,15 @@ def test_a_node_with_another_slurm_release_stops_with_one_line():
     assert "\n" not in line
 
 
+def test_a_controller_refusing_the_nodes_protocol_is_a_mismatch():
+    error = "slurm_load_ctl_conf error: Incompatible versions of client and server code\n"
+    line = slurm_version_mismatch("slurm 22.05.8", error, "compute-1")
+    assert line.startswith("slurm_common: compute-1 runs Slurm 22.05.8 (/opt/slurm) and the controller's slurmctld "
+                           "refuses its messages") and "\n" not in line
+    assert "refuses" in slurm_version_mismatch("slurm 22.05.8", "Protocol version has changed, re-link your code")
+    assert slurm_version_mismatch("slurm 22.05.8", "Unable to contact slurm controller (connect failure)") == ""
+
+
 def test_same_release_or_nothing_to_compare_passes():
     assert slurm_version_mismatch("slurm 24.11.1", "SLURM_VERSION = 24.11.5") == ""  # patch levels may differ
     assert slurm_version_mismatch("slurm 24.11.1", "") == ""  # the controller's configuration not readable
