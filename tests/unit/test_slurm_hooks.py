@@ -318,3 +318,44 @@ def test_a_dispatcher_without_its_configuration_logs_and_lets_the_job_run(node):
     done = run_hook(node, "prolog")
     assert done.returncode == 0 and "the dispatcher failed, scripts not run" in done.stderr
     assert run_health(node).returncode == 0
+
+
+# -- the DCGM diagnostic gate --------------------------------------------------------------------
+
+@pytest.fixture
+def diag_gate(node):
+    """The gate as the role writes it (level 1), in the prolog folder, and a fake dcgmi on PATH that
+    logs its arguments and fails when told to."""
+    text = (ROOT / "roles" / "slurm_hooks" / "templates" / "dcgm-diag.gate.j2").read_text()
+    gate = node / "prolog.d" / "20-dcgm-diag.gate"
+    gate.write_text(jinja2.Template(text).render(slurm_hooks_dcgm_diag_level=1))
+    gate.chmod(0o755)
+    script(node / "bin" / "dcgmi", 'echo "$*" >> %s; [ ! -e %s ]' % (node / "dcgmi-calls", node / "gpu-broken"))
+    return node
+
+
+def run_with_dcgmi(node, **env):
+    return run_hook(node, "prolog", PATH="%s:%s" % (node / "bin", os.environ["PATH"]), **env)
+
+
+def test_the_dcgm_gate_diagnoses_the_jobs_gpus_and_drains_on_failure(diag_gate):
+    node = diag_gate
+    assert run_with_dcgmi(node, SLURM_JOB_GPUS="0,3").returncode == 0
+    assert (node / "dcgmi-calls").read_text() == "diag -r 1 -i 0,3\n" and calls(node) == []
+    (node / "gpu-broken").touch()
+    done = run_with_dcgmi(node, SLURM_JOB_GPUS="0,3")
+    assert done.returncode != 0
+    assert any("20-dcgm-diag.gate" in call and "update" in call for call in calls(node)), calls(node)
+
+
+def test_the_dcgm_gate_passes_without_gpus_or_without_dcgm(diag_gate):
+    node = diag_gate
+    (node / "gpu-broken").touch()
+    env = {k: v for k, v in os.environ.items() if k != "SLURM_JOB_GPUS"}
+    done = subprocess.run([str(node / "bin" / "hpb-prolog")], capture_output=True, text=True, env=dict(
+        env, HPB_HOOKS_CONFIG=str(node / "hooks.json"), SLURM_JOB_ID="42", SLURMD_NODENAME="n1",
+        SLURM_CONF=str(node / "slurm.conf"), PATH="%s:%s" % (node / "bin", env["PATH"])))
+    assert done.returncode == 0 and not (node / "dcgmi-calls").exists()
+    (node / "bin" / "dcgmi").unlink()
+    assert run_hook(node, "prolog", SLURM_JOB_GPUS="0").returncode == 0
+    assert calls(node) == []
