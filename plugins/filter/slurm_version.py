@@ -17,7 +17,7 @@ def _release(text):
     return "%s.%s" % (match.group(1), match.group(2)), "%s.%s%s" % match.groups()
 
 
-def slurm_version_mismatch(local_text, controller_config, node="this node", prefix="/opt/slurm"):
+def slurm_version_mismatch(local_text, controller_config, node="this node", prefix="/opt/slurm", daemon="slurmd"):
     """'' when this node's Slurm release (major.minor) is the controller's, or when either is
     unknown (nothing to compare); else the one line that says which differ and what to do. A
     controller that refuses this node's protocol is a mismatch too (its release is then unknown)."""
@@ -25,16 +25,16 @@ def slurm_version_mismatch(local_text, controller_config, node="this node", pref
     refused = next((error for error in _PROTOCOL_ERRORS if error.lower() in str(controller_config).lower()), None)
     if local is not None and refused and "SLURM_VERSION" not in str(controller_config):
         return ("slurm_common: %s runs Slurm %s (%s) and the controller's slurmctld refuses its messages (\"%s\"): "
-                "it runs another Slurm release, so slurmd is stopped. Set slurm_common_hyperpod_version to the "
+                "it runs another Slurm release, so %s is stopped. Set slurm_common_hyperpod_version to the "
                 "controller's release (an image's %s-<release>), or run the controller's release on every node."
-                % (node, local_full, prefix, refused, prefix))
+                % (node, local_full, prefix, refused, daemon, prefix))
     remote, remote_full = _release(str(controller_config)) if "SLURM_VERSION" in str(controller_config) else (None, None)
     if local is None or remote is None or local == remote:
         return ""
     return ("slurm_common: %s runs Slurm %s (%s) but the controller runs %s: it would join with another "
-            "Slurm release, so slurmd is stopped. Set slurm_common_hyperpod_version to %s (the image's "
+            "Slurm release, so %s is stopped. Set slurm_common_hyperpod_version to %s (the image's "
             "%s-%s), or run the controller's release on every node." % (node, local_full, prefix, remote_full,
-                                                                       remote, prefix, remote))
+                                                                       daemon, remote, prefix, remote))
 
 
 class FilterModule:
