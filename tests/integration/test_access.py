@@ -198,3 +198,12 @@ def test_motd_names_the_cluster_and_the_node_type(all_nodes, cluster):
                 pytest.skip("motd is off")
             motd = node.file("/etc/motd").content_string
             assert "a %s node" % kind in motd and "sbatch" in motd, motd
+
+
+def test_the_login_message_shows_the_partitions_slurm_has_now(login, slurm_bin):
+    if not login.file("/etc/update-motd.d/60-slurm-partitions").exists:
+        pytest.skip("motd is off")
+    # What pam_motd runs at an SSH login.
+    shown = login.check_output("run-parts /etc/update-motd.d")
+    for partition in login.check_output("%s/sinfo --noheader --format=%%R" % slurm_bin).split():
+        assert re.search(r"^\s+%s\*?\s+up\s+\d+/\d+/\d+/\d+$" % re.escape(partition.rstrip("*")), shown, re.M), shown
