@@ -24,6 +24,19 @@ _EXAMPLE = {
 }
 
 
+@pytest.fixture
+def fake_aws(monkeypatch):
+    """AWS's APIs played in this process by moto, with stand-in credentials; no endpoint override
+    of the environment (a moto server's, set for the scenarios) may send a call elsewhere."""
+    from moto import mock_aws
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    for name in [name for name in os.environ if name.startswith("AWS_ENDPOINT_URL")]:
+        monkeypatch.delenv(name)
+    with mock_aws():
+        yield
+
+
 @pytest.fixture(scope="session")
 def hp():
     return _HP

@@ -3,32 +3,25 @@
 Secrets Manager is moto's in-process mock here; the standalone scenario uses a moto server.
 """
 
-import importlib.util
 import json
 import pathlib
 
 import boto3
 import pytest
-from ansible.errors import AnsibleError
-from moto import mock_aws
 
-PATH = pathlib.Path(__file__).resolve().parents[2] / "plugins" / "lookup" / "accounting_secret.py"
-spec = importlib.util.spec_from_file_location("accounting_secret", PATH)
-plugin = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(plugin)
+import source_files
+from ansible.errors import AnsibleError
+
+plugin = source_files.load("plugins/lookup/accounting_secret.py")
 
 
 @pytest.fixture
-def secrets(monkeypatch):
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.delenv("AWS_ENDPOINT_URL_SECRETS_MANAGER", raising=False)
-    with mock_aws():
-        client = boto3.client("secretsmanager", region_name="eu-west-1")
+def secrets(fake_aws):
+    client = boto3.client("secretsmanager", region_name="eu-west-1")
 
-        def make(value):
-            return client.create_secret(Name="db-%d" % len(value), SecretString=value)["ARN"]
-        yield make
+    def make(value):
+        return client.create_secret(Name="db-%d" % len(value), SecretString=value)["ARN"]
+    return make
 
 
 def lookup(arn, **kwargs):
@@ -84,7 +77,7 @@ def test_argument_spec_refuses_an_unknown_backend(tmp_path):
         "    - ansible.builtin.validate_argument_spec:\n"
         "        argument_spec: \"{{ (lookup('file', '%s') | from_yaml).argument_specs.main.options }}\"\n"
         "        provided_arguments: {accounting_backend: postgres}\n"
-        % (PATH.parents[2] / "roles" / "accounting" / "meta" / "argument_specs.yml"))
+        % (source_files.REPO / "roles" / "accounting" / "meta" / "argument_specs.yml"))
     result = subprocess.run([str(pathlib.Path(sys.executable).parent / "ansible-playbook"), str(playbook)],
                             capture_output=True, text=True)
     assert result.returncode != 0

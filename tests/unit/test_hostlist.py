@@ -1,14 +1,11 @@
 """The hostlist filters that keep slurm.conf's node lines short."""
 
-import importlib.util
-import pathlib
 
 import pytest
 
-PATH = pathlib.Path(__file__).resolve().parents[2] / "plugins" / "filter" / "hostlist.py"
-spec = importlib.util.spec_from_file_location("hostlist", PATH)
-hostlist = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(hostlist)
+import source_files
+
+hostlist = source_files.load("plugins/filter/hostlist.py")
 
 
 @pytest.mark.parametrize("names, expected", [

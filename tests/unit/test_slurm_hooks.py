@@ -2,8 +2,6 @@
 the Prolog/Epilog dispatcher (hpb-hook), the health check (hpb-healthcheck) and the GPU-to-job
 mapping script; and the Slurm version check of slurm_common (filter slurm_version_mismatch)."""
 
-import importlib.machinery
-import importlib.util
 import json
 import os
 import subprocess
@@ -13,6 +11,8 @@ from pathlib import Path
 import jinja2
 import pytest
 import yaml
+
+import source_files
 
 ROOT = Path(__file__).resolve().parents[2]
 FILES = ROOT / "roles" / "slurm_hooks" / "files"
@@ -35,11 +35,7 @@ esac
 
 
 def load(name):
-    loader = importlib.machinery.SourceFileLoader(name.replace("-", "_"), str(FILES / name))
-    spec = importlib.util.spec_from_loader(loader.name, loader)
-    module = importlib.util.module_from_spec(spec)
-    loader.exec_module(module)
-    return module
+    return source_files.load("roles/slurm_hooks/files/" + name)
 
 
 @pytest.fixture

@@ -4,39 +4,31 @@ publishes it to SNS when a topic is set, retries a bounded number of times, and 
 SNS is moto's in-process mock here (an SQS queue subscribed to the topic receives what was
 published); the standalone scenario's controllers reach a moto server."""
 
-import importlib.util
 import json
-import pathlib
 
 import boto3
 import pytest
-from moto import mock_aws
 
-PATH = pathlib.Path(__file__).resolve().parents[2] / "roles" / "slurm_controller" / "files" / "slurm_takeover_notice.py"
-spec = importlib.util.spec_from_file_location("slurm_takeover_notice", PATH)
-notice = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(notice)
+import source_files
+
+notice = source_files.load("roles/slurm_controller/files/slurm_takeover_notice.py")
 
 REGION = "us-west-2"
 
 
 @pytest.fixture
-def sns(monkeypatch):
+def sns(fake_aws):
     """(topic ARN, read()): read() returns the messages the topic delivered to a subscribed queue."""
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.delenv("AWS_ENDPOINT_URL_SNS", raising=False)
-    with mock_aws():
-        topic = boto3.client("sns", region_name=REGION).create_topic(Name="slurm-events")["TopicArn"]
-        sqs = boto3.client("sqs", region_name=REGION)
-        queue = sqs.create_queue(QueueName="events")["QueueUrl"]
-        queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-        boto3.client("sns", region_name=REGION).subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn)
+    topic = boto3.client("sns", region_name=REGION).create_topic(Name="slurm-events")["TopicArn"]
+    sqs = boto3.client("sqs", region_name=REGION)
+    queue = sqs.create_queue(QueueName="events")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    boto3.client("sns", region_name=REGION).subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn)
 
-        def read():
-            got = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10).get("Messages", [])
-            return [json.loads(m["Body"]) for m in got]
-        yield topic, read
+    def read():
+        got = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10).get("Messages", [])
+        return [json.loads(m["Body"]) for m in got]
+    return topic, read
 
 
 def config(tmp_path, **settings):
