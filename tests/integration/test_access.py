@@ -64,7 +64,11 @@ def adopt(computes):
 
 def test_pam_slurm_adopt_is_on_compute_nodes_only(computes, login, controller, adopt):
     for node in computes:
-        assert re.search(r"^account required \S*pam_slurm_adopt\.so", node.file("/etc/pam.d/sshd").content_string, re.M)
+        stack = node.file("/etc/pam.d/sshd").content_string
+        assert re.search(r"^account required \S*pam_slurm_adopt\.so", stack, re.M)
+        # Sessions without pam_systemd, which would move an adopted session out of the job's cgroup.
+        assert re.search(r"^@include common-session-noninteractive\b", stack, re.M) and "\n@include common-session\n" not in stack
+        assert "pam_systemd" not in node.file("/etc/pam.d/common-session-noninteractive").content_string
     for node in (login, controller):
         assert "pam_slurm_adopt" not in node.file("/etc/pam.d/sshd").content_string
     assert "PrologFlags=Contain" in run(controller, "cat /opt/slurm/etc/lifecycle_bundle.conf 2>/dev/null || true") \

@@ -196,3 +196,31 @@ def test_a_private_key_without_its_public_half_gets_it_derived(tmp_path, monkeyp
     cu.ssh_setup(str(home), os.getuid(), os.getgid(), "alice", run=derive)
     assert (home / ".ssh" / "id_ed25519").read_text() == "PRIVATE\n"
     assert (home / ".ssh" / "authorized_keys").read_text() == "ssh-ed25519 DERIVED alice\n"
+
+
+# -- pam_slurm_adopt switched off: sshd's PAM stack as it was ------------------------------------
+
+SSHD_PAM = "@include common-auth\naccount required pam_nologin.so\n@include common-account\n@include common-session\n"
+
+
+def run_pam_off(local_playbook, tmp_path, pam_file):
+    playbook = tmp_path / "off.yml"
+    playbook.write_text("- hosts: localhost\n  connection: local\n  gather_facts: false\n  tasks:\n"
+                        "    - ansible.builtin.include_role:\n        name: cluster_access\n"
+                        "        tasks_from: pam_slurm_adopt_off\n")
+    return local_playbook(playbook, "-e", "__cluster_access_pam_sshd=%s" % pam_file, cwd=tmp_path)
+
+
+def test_turning_pam_slurm_adopt_off_restores_sshds_stack(local_playbook, tmp_path):
+    pam = tmp_path / "sshd"
+    pam.write_text(SSHD_PAM.replace(
+        "@include common-account\n",
+        "@include common-account\n# BEGIN hyperpod.slurm cluster_access: pam_slurm_adopt\n"
+        "account required /lib/security/pam_slurm_adopt.so\n# END hyperpod.slurm cluster_access: pam_slurm_adopt\n")
+        .replace("@include common-session\n",
+                 "@include common-session-noninteractive  # hyperpod.slurm cluster_access: no pam_systemd\n"))
+    done = run_pam_off(local_playbook, tmp_path, pam)
+    assert done.returncode == 0, done.stdout[-3000:]
+    assert pam.read_text() == SSHD_PAM
+    again = run_pam_off(local_playbook, tmp_path, pam)
+    assert again.returncode == 0 and "changed=0" in again.stdout and pam.read_text() == SSHD_PAM
