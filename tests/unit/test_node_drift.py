@@ -30,6 +30,19 @@ def test_drift_in_cpus_and_memory_is_named():
         "RealMemory: node line 2100000 MB, above the 2063937 MB slurmd -C found"]
 
 
+def test_gpus_the_driver_lists_against_the_node_lines_gres():
+    listing = "".join("GPU %d: NVIDIA H100 80GB HBM3 (UUID: GPU-%d)\n" % (i, i) for i in range(7))
+    facts = slurm_node_drift(SLURMD_C, node(192, 1), listing)
+    assert facts["drift"] == ["GPUs: node line 8, nvidia-smi lists 7"]
+    assert facts["slurmd"]["GPUs"] == 7 and facts["node_line"]["GPUs"] == 8
+    eight = listing + "GPU 7: NVIDIA H100 80GB HBM3 (UUID: GPU-7)\n"
+    assert slurm_node_drift(SLURMD_C, node(192, 1).replace("Gres=gpu:8", "Gres=gpu:h100:4(S:0),gpu:h100:4(S:1)"),
+                            eight)["drift"] == []
+    # No GPUs in the line, or no listing asked for: nothing compared.
+    assert "GPUs" not in slurm_node_drift(SLURMD_C, node(192, 1).replace("Gres=gpu:8", "Gres=(null)"), "")["slurmd"]
+    assert "GPUs" not in slurm_node_drift(SLURMD_C, node(192, 1))["slurmd"]
+
+
 def test_nothing_known_nothing_claimed():
     assert slurm_node_drift("", "")["drift"] == []
 
