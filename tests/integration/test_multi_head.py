@@ -1,6 +1,7 @@
-"""Multi-head: two controllers sharing slurmctld's state; the backup takes over when the primary
-controller is lost whole (its container stopped: slurmctld, slurmdbd, munge and sshd with it), and
-gives control back when it returns. Skipped on a cluster with one controller.
+"""Multi-head: two controllers sharing slurmctld's state; the backup takes over when the primary's
+slurmctld stops, and when the primary controller is lost whole (its container stopped: slurmctld,
+slurmdbd, munge and sshd with it), and gives control back when it returns. Skipped on a cluster
+with one controller.
 
 The takeover itself is slurmctld's; what is checked here is what the bundle set up for it: the
 shared StateSaveLocation (a running job survives the takeover, a new one runs), slurmdbd reachable
@@ -81,16 +82,20 @@ def podman(*args):
     subprocess.run(["podman", *args], check=True, capture_output=True, timeout=120)
 
 
-def test_the_backup_takes_over_and_gives_control_back(controllers, login, slurm_bin):
+@pytest.mark.parametrize("lost", ["slurmctld", "the whole controller"])
+def test_the_backup_takes_over_and_gives_control_back(controllers, login, slurm_bin, lost):
     primary, backup = controllers
     assert ping(login, slurm_bin).get("primary") == "UP"
     on_before = len(takeover_lines(backup, "is now the primary"))
     job = run(login, "%s/sbatch --parsable --nodes=1 --wrap 'sleep 30'" % slurm_bin).strip().split(";")[0]
     wait_for("job %s running" % job, lambda: job_state(login, slurm_bin, job) == "RUNNING", timeout=60)
     try:
-        # The whole primary instance lost: its slurmctld and its slurmdbd (the backup's slurmdbd, in
-        # standby until now, serves sacct below).
-        podman("stop", "--time", "10", primary.backend.hostname)
+        if lost == "slurmctld":
+            primary.run("systemctl stop slurmctld")
+        else:
+            # The whole primary instance: its slurmctld and its slurmdbd (the backup's slurmdbd, in
+            # standby until now, serves sacct below).
+            podman("stop", "--time", "10", primary.backend.hostname)
         # The backup's slurmctld takes over after SlurmctldTimeout, and its takeover program says so.
         wait_for("the backup's takeover", lambda: len(takeover_lines(backup, "is now the primary")) > on_before)
         state = ping(login, slurm_bin)
@@ -104,8 +109,11 @@ def test_the_backup_takes_over_and_gives_control_back(controllers, login, slurm_
         assert sorted(listed) == sorted(["%s|COMPLETED" % job, "%s|COMPLETED" % second]), listed
     finally:
         off_before = len(takeover_lines(backup, "is no longer the primary"))
-        # The instance back: systemd starts munge, slurmdbd and slurmctld as the roles enabled them.
-        podman("start", primary.backend.hostname)
+        if lost == "slurmctld":
+            primary.run("systemctl start slurmctld")
+        else:
+            # The instance back: systemd starts munge, slurmdbd and slurmctld as the roles enabled them.
+            podman("start", primary.backend.hostname)
     # The primary asks for control back: the backup's off program runs, both answer.
     wait_for("the backup giving control back", lambda: len(takeover_lines(backup, "is no longer the primary")) > off_before)
     wait_for("both controllers up", lambda: ping(login, slurm_bin).get("primary") == "UP"
