@@ -11,6 +11,7 @@ DAY = 86400
 RANGES = (
     ("slurm_controller_memory_fraction", 0.05, 1.0, "of the node's memory"),
     ("cluster_access_logrotate_keep", 1, 1000, "rotated files"),
+    ("slurm_hooks_dcgm_diag_level", 0, 4, "(0 is off, 1 takes seconds)"),
     ("_port", 1, 65535, ""),
     ("_timeout", 1, DAY, "seconds"),
     ("_interval", 1, DAY, "seconds"),
