@@ -1,10 +1,12 @@
-"""Sensible ranges for the roles' numbers, checked before anything runs: an argument spec says
-`type: int`, which a negative timeout or a port of 0 satisfies. A role then waits for ever, not at
+"""Sensible ranges for the roles' numbers, and the shape of names a role hands to Slurm, checked
+before anything runs: an argument spec says `type: int`, which a negative timeout or a port of 0 satisfies. A role then waits for ever, not at
 all, or fails late on a node half changed.
 
 One table, by the end of the variable's name, so that a role's new `*_timeout` is covered the day
 it appears; an exact name wins over its ending. Bounds are inclusive.
 """
+
+import re
 
 DAY = 86400
 # (name or _ending, lowest, highest, unit)
@@ -43,3 +45,20 @@ def problem(var, value):
         return None
     side = f"below {low}" if value < low else f"above {high}"
     return f"is {side}", f"set it to a number from {low} to {high}{' ' + unit if unit else ''}"
+
+
+# Lists of names a role hands to Slurm as they are: (variable, pattern each must match, what they may hold).
+NAMES = (
+    ("slurm_compute_features", re.compile(r"^[A-Za-z0-9_.-]{1,64}$"),
+     "Slurm feature names of letters, digits, '_', '.' and '-' (no commas, blanks or operators)"),
+)
+
+
+def name_problem(var, value):
+    """(problem, fix) when value is a list with an element that cannot be one of var's names, else None."""
+    for name, pattern, allowed in NAMES:
+        if var == name and isinstance(value, list):
+            bad = [item for item in value if not isinstance(item, str) or not pattern.match(item)]
+            if bad:
+                return f"has {bad[0]!r}, which Slurm cannot take", f"use {allowed}"
+    return None

@@ -225,7 +225,7 @@ class Roles:
                                 f"{fix} (see roles/{role}/README.md)")]
         if is_user_list(spec):
             return check_users(source, var, value)
-        problem = limits.problem(var, result.validated_parameters[var])
+        problem = limits.problem(var, result.validated_parameters[var]) or limits.name_problem(var, value)
         if problem:
             value_shown = "the value" if spec.get("no_log") else shown(result.validated_parameters[var])
             return [ConfigError(source, var, f"{value_shown} {problem[0]}",

@@ -169,6 +169,19 @@ def test_numbers_in_range_and_other_variables_pass():
     assert limits.problem("slurm_common_wait_timeout", True) is None  # the type check's business
 
 
+def test_node_features_that_slurm_cannot_take_are_refused():
+    assert limits.name_problem("slurm_compute_features", ["a100", "nvlink-4.0"]) is None
+    for bad in ("a100,h100", "gpu&nvlink", "", "has space", "x" * 65):
+        problem, fix = limits.name_problem("slurm_compute_features", ["ok", bad])
+        assert problem == "has %r, which Slurm cannot take" % bad and "letters, digits" in fix
+    assert limits.name_problem("slurm_compute_nodename", ["a,b"]) is None
+    roles = settings.Roles(settings.Path(__file__).resolve().parents[2] / "roles")
+    assert [str(e) for e in roles.check("gv.yml", "slurm_compute_features", ["a100", "a,b"])] == [
+        "gv.yml: slurm_compute_features: ['a100', 'a,b'] has 'a,b', which Slurm cannot take; use Slurm feature names "
+        "of letters, digits, "
+        "'_', '.' and '-' (no commas, blanks or operators) (see roles/slurm_compute/README.md)"]
+
+
 def test_every_number_of_the_roles_has_a_range():
     """A role's new int or float variable (not its internals) needs a row in lifecycle/limits.py (or a name that ends
     like one): a negative value would otherwise pass its argument spec."""
