@@ -1,6 +1,6 @@
 """Sensible ranges for the roles' numbers, and the shape of names a role hands to Slurm, checked
-before anything runs: an argument spec says `type: int`, which a negative timeout or a port of 0 satisfies. A role then waits for ever, not at
-all, or fails late on a node half changed.
+before anything runs: an argument spec says `type: int`, which a negative timeout or a port of 0
+satisfies. A role then waits for ever, not at all, or fails late on a node half changed.
 
 One table, by the end of the variable's name, so that a role's new `*_timeout` is covered the day
 it appears; an exact name wins over its ending. Bounds are inclusive.
