@@ -98,8 +98,9 @@ def test_the_backup_takes_over_and_gives_control_back(controllers, login, slurm_
             podman("stop", "--time", "10", primary.backend.hostname)
         # The backup's slurmctld takes over after SlurmctldTimeout, and its takeover program says so.
         wait_for("the backup's takeover", lambda: len(takeover_lines(backup, "is now the primary")) > on_before)
-        state = ping(login, slurm_bin)
-        assert state.get("primary") == "DOWN" and "UP" in state.values(), state
+        # It answers once it has read the shared state (longer when the primary's slurmdbd is gone too).
+        wait_for("the backup answering in control", lambda: (lambda state: state.get("primary") == "DOWN"
+                 and "UP" in state.values())(ping(login, slurm_bin)), timeout=120)
         # The running job finishes under the backup; a new one from the login node runs.
         wait_for("job %s completed" % job, lambda: job_state(login, slurm_bin, job) == "COMPLETED", timeout=90)
         second = run(login, "timeout 120 %s/sbatch --parsable --wait --nodes=1 --wrap hostname" % slurm_bin)
