@@ -39,6 +39,7 @@ RENAMED = {
     "fsx_move_homes": "shared_users_move_homes", "fsx_home_root": "shared_users_home_root",
     "fsx_default_user": "shared_users_default_user",
     "fsx_test_standin": None, "fsx_test_standin_port": None, "fsx_test_standin_root": None,
+    "cluster_access_partitions": None,  # the motd reads the partitions from Slurm at login
     "slurm_common_apt_lock_timeout": "packages_apt_lock_timeout",
     "fsx_apt_lock_timeout": "packages_apt_lock_timeout",
     "observability_apt_lock_timeout": "packages_apt_lock_timeout",
