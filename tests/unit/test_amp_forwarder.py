@@ -170,3 +170,47 @@ def test_the_config_the_role_writes_is_read(tmp_path):
     config.write_text(json.dumps({"listen": "127.0.0.1", "port": 0, "url": "http://x/", "region": REGION}))
     f = fwd.Forwarder(json.loads(config.read_text()), lambda: None)
     assert (f.attempts, f.timeout) == (3, 10.0)
+
+
+# The delivery check after start (filter amp_delivery, role observability's tasks/amp_delivery.yml)
+# and its place in the run summary.
+sys.path.insert(0, str(ROOT))
+from plugins.filter.amp_delivery import amp_delivery  # noqa: E402
+from ansible_collections.hyperpod.slurm.plugins.plugin_utils import run_summary  # noqa: E402
+
+PROMETHEUS = """# TYPE prometheus_remote_storage_samples_total counter
+prometheus_remote_storage_samples_total{remote_name="abc",url="http://127.0.0.1:9095/api/v1/write"} 1234
+prometheus_remote_storage_samples_failed_total{remote_name="abc",url="http://127.0.0.1:9095/api/v1/write"} %d
+"""
+
+
+def test_delivery_read_from_the_forwarders_own_page(receiver):
+    f, _, _ = forwarder(receiver.url + "/api/v1/remote_write")
+    assert amp_delivery(f.metrics().decode())["status"] == "waiting"
+    f.send(BODY, HEADERS)
+    result = amp_delivery(f.metrics().decode(), PROMETHEUS % 0)
+    assert (result["status"], result["delivered"], result["samples_sent"]) == ("delivered", 1, 1234)
+    assert result["line"] == ("observability: remote_write to Amazon Managed Prometheus delivered: "
+                              "1 request(s) delivered, none refused")
+
+
+def test_refused_requests_or_dropped_samples_are_failing(receiver):
+    f, _, _ = forwarder(receiver.url + "/api/v1/remote_write", secret="wrong")
+    f.send(BODY, HEADERS)
+    result = amp_delivery(f.metrics().decode(), PROMETHEUS % 0)
+    assert result["status"] == "failing" and result["rejected"] == 1
+    assert "refused 1 request(s)" in result["line"] and "journalctl -u hpb-amp-forwarder" in result["line"]
+    delivered = 'hpb_amp_forwarder_requests_total{result="delivered"} 5\n'
+    assert amp_delivery(delivered, PROMETHEUS % 7)["status"] == "failing"
+    assert amp_delivery(delivered, PROMETHEUS % 7)["samples_failed"] == 7
+
+
+def test_no_credentials_and_unreadable_pages():
+    assert "no AWS credentials" in amp_delivery('hpb_amp_forwarder_requests_total{result="no_credentials"} 2')["line"]
+    assert amp_delivery("", "")["status"] == "waiting"
+    assert amp_delivery("<html>not metrics</html>\nx y z")["status"] == "waiting"
+
+
+def test_the_run_summary_takes_the_observability_report():
+    report = {"amp_remote_write": {"status": "delivered"}}
+    assert run_summary.reported({"_run": {"observability": report}}) == {"observability": report}
