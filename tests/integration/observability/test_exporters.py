@@ -16,7 +16,7 @@ import time
 
 import pytest
 
-from test_observability import FETCH, query, wait_for
+from test_observability import FETCH, prometheus_url, query, wait_for
 
 ROOT = pathlib.Path(__file__).resolve().parents[3]
 SERVER = "http://obs-artifacts:8080"
@@ -86,7 +86,7 @@ def test_remote_write_arrives_signed_as_amazon_managed_prometheus_requires(contr
     assert service.is_running and service.is_enabled
     assert controller.socket("tcp://127.0.0.1:9095").is_listening
     assert not controller.socket("tcp://0.0.0.0:9095").is_listening
-    metrics = controller.check_output(FETCH % "http://localhost:9090/metrics")
+    metrics = controller.check_output(FETCH % (prometheus_url(controller) + "/metrics"))
     counters = {line.split("{")[0].split(" ")[0]: float(line.rsplit(" ", 1)[1]) for line in metrics.splitlines()
                 if line.startswith(("prometheus_remote_storage_samples_total", "prometheus_remote_storage_samples_failed_total"))}
     assert counters.get("prometheus_remote_storage_samples_total", 0) > 0, counters
@@ -132,20 +132,46 @@ def test_the_receiver_refuses_unsigned_and_wrongly_signed_writes(controller):
         "no SigV4 Authorization header", "signature does not match"]
 
 
-def test_the_delivery_check_reports_delivered(tmp_path):
-    """The role's tasks/amp_delivery.yml, run again on the controller: one line, delivered."""
-    playbook = [{"name": "The delivery check", "hosts": "obs-controller", "gather_facts": False,
+def run_role(tmp_path, host, tasks_from="main", gather_facts=False):
+    """ansible-playbook runs the role (one of its task files) on host alone; returns its output."""
+    playbook = [{"name": "The role", "hosts": host, "gather_facts": gather_facts,
                  "tasks": [{"ansible.builtin.include_role": {"name": "hyperpod.slurm.observability",
-                                                             "tasks_from": "amp_delivery"}}]}]
+                                                             "tasks_from": tasks_from}}]}]
     (tmp_path / "play.yml").write_text(json.dumps(playbook))
     env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_LOCAL_TEMP=str(tmp_path / "tmp"),
                ANSIBLE_CALLBACK_RESULT_FORMAT="json", ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0",
                ANSIBLE_COLLECTIONS_PATH="%s:%s" % (ROOT / ".cache" / "collection", ROOT / ".collections"))
-    result = subprocess.run([str(pathlib.Path(sys.executable).parent / "ansible-playbook"), "-i", "obs-controller,",
+    result = subprocess.run([str(pathlib.Path(sys.executable).parent / "ansible-playbook"), "-i", host + ",",
                              "-c", "containers.podman.podman", str(tmp_path / "play.yml")],
                             env=env, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
-    assert "observability: remote_write to Amazon Managed Prometheus delivered: " in result.stdout, result.stdout[-4000:]
+    return result.stdout
+
+
+def test_the_delivery_check_reports_delivered(tmp_path):
+    """The role's tasks/amp_delivery.yml, run again on the controller: one line, delivered."""
+    output = run_role(tmp_path, "obs-controller", "amp_delivery", gather_facts=True)
+    assert "observability: remote_write to Amazon Managed Prometheus delivered: " in output, output[-4000:]
+
+
+def test_the_role_stands_down_where_hyperpods_observability_runs(computes, tmp_path):
+    """HyperPod's stack as its lifecycle scripts leave it: /etc/otel/config.yaml and a running
+    container otel-collector (a stand-in docker answers ps with its id). The whole role on
+    obs-compute-2: one line, nothing changed, no new port."""
+    node = next(n for n in computes if n.backend.get_hostname() == "obs-compute-2")
+    def listening():
+        return {line.split()[3] for line in node.check_output("ss -ltnH").splitlines() if line.strip()}
+    ports = listening()
+    try:
+        node.run("mkdir -p /etc/otel && echo 'receivers: {}' > /etc/otel/config.yaml && "
+                 "printf '#!/bin/sh\\necho 0123456789ab\\n' > /usr/local/bin/docker && chmod 755 /usr/local/bin/docker")
+        output = run_role(tmp_path, "obs-compute-2")
+    finally:
+        node.run("rm -rf /etc/otel /usr/local/bin/docker")
+    assert ("observability: HyperPod's observability runs on obs-compute-2 (/etc/otel/config.yaml and the running "
+            "container otel-collector): this role stands down, nothing installed, no port taken.") in output, output
+    assert "changed=0" in output.split("PLAY RECAP")[-1] and "failed=0" in output.split("PLAY RECAP")[-1]
+    assert listening() == ports
 
 
 def test_nodes_not_forced_get_no_exporter(controller, computes):

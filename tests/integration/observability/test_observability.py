@@ -11,7 +11,8 @@ import urllib.parse
 
 import pytest
 
-API = "http://localhost:9090/api/v1/query?query="
+# Prometheus listens on the controller's cluster address only (observability_listen_address).
+API = "http://%s:9090/api/v1/query?query="
 # Python inside the node: the base image has no curl.
 FETCH = "python3 -c 'import sys, urllib.request; print(urllib.request.urlopen(sys.argv[1], timeout=10).read().decode())' %s"
 
@@ -22,8 +23,19 @@ def prometheus(controller):
         pytest.skip("the observability role is not enabled on this cluster")
 
 
+def prometheus_url(controller):
+    """http://ADDRESS:9090: the controller's address as the nodes resolve its name."""
+    return "http://%s:9090" % address(controller, controller.backend.get_hostname())
+
+
+def address(node, name):
+    """The IPv4 address name has, as node resolves it (the scenario's network, or /etc/hosts)."""
+    return node.check_output("getent ahostsv4 %s" % name).split()[0]
+
+
 def query(controller, expression):
-    result = controller.run(FETCH % ("'" + API + urllib.parse.quote(expression) + "'"))
+    api = API % address(controller, controller.backend.get_hostname())
+    result = controller.run(FETCH % ("'" + api + urllib.parse.quote(expression) + "'"))
     assert result.rc == 0, result.stderr
     body = json.loads(result.stdout)
     assert body["status"] == "success", body
@@ -45,7 +57,17 @@ def test_node_exporter_runs_on_every_node(all_nodes):
     for node in all_nodes:
         service = node.service("prometheus-node-exporter")
         assert service.is_running and service.is_enabled
-        assert node.socket("tcp://0.0.0.0:9100").is_listening or node.socket("tcp://:::9100").is_listening
+
+
+def test_prometheus_and_node_exporter_listen_on_the_cluster_address_only(controller, all_nodes):
+    """observability_listen_address: by default the node's cluster network address, nothing else."""
+    for node in all_nodes:
+        mine = address(node, node.backend.get_hostname())
+        ports = [9100, 9090] if node is controller else [9100]
+        for port in ports:
+            assert node.socket("tcp://%s:%d" % (mine, port)).is_listening, (node.backend.get_hostname(), port)
+            for elsewhere in ("0.0.0.0", "127.0.0.1", "::"):
+                assert not node.socket("tcp://%s:%d" % (elsewhere, port)).is_listening, (mine, elsewhere, port)
 
 
 def test_prometheus_runs_on_the_controller_only(controller, computes):
