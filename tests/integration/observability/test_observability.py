@@ -5,6 +5,7 @@ left the controller without Prometheus. Prometheus is asked through its HTTP API
 controller, so nothing but the containers is contacted.
 """
 
+import base64
 import json
 import time
 import urllib.parse
@@ -116,3 +117,36 @@ def test_a_running_job_shows_in_the_metrics(controller, slurm_bin):
         wait_for(controller, running, lambda r: r and float(r[0]["value"][1]) >= 1, timeout=60)
     finally:
         controller.run("%s/scancel %s" % (slurm_bin, job))
+
+
+def test_targets_follow_slurms_nodes_without_a_run_on_the_controller(controller):
+    """hpb-prometheus-targets (a timer) writes the targets from the controller's last inventory view
+    and Slurm's node list. The view is changed as if obs-compute-2 had joined after the last run and
+    a node had left since: after the updater's next run Prometheus scrapes obs-compute-2 with the
+    labels Slurm gives it, and the node Slurm does not have is gone. Then the view is restored."""
+    path = "/etc/prometheus/hpb-targets-inventory.json"
+    timer = controller.service("hpb-prometheus-targets.timer")
+    assert timer.is_enabled and timer.is_running
+    saved = controller.file(path).content_string
+    view = json.loads(saved)
+    for job in view["targets"]:
+        view["targets"][job] = [e for e in view["targets"][job] if e["labels"]["node"] != "obs-compute-2"]
+    view["targets"]["node"].append({"targets": ["obs-gone:9100"], "labels": {
+        "node": "obs-gone", "node_type": "compute", "partition": "dev", "instance_group": "workers"}})
+
+    def write(text):
+        controller.check_output("echo %s | base64 -d > %s && systemctl start hpb-prometheus-targets.service"
+                                % (base64.b64encode(text.encode()).decode(), path))
+    try:
+        write(json.dumps(view))
+        written = {e["labels"]["node"]: e for e in json.loads(controller.file(
+            "/etc/prometheus/targets/node.json").content_string)}
+        assert "obs-gone" not in written
+        assert written["obs-compute-2"]["labels"]["node_type"] == "compute"
+        assert written["obs-compute-2"]["labels"]["instance_group"] == ""
+        wait_for(controller, 'up{job="node",node="obs-compute-2",instance_group=""} == 1', lambda r: len(r) == 1,
+                 timeout=60)
+    finally:
+        write(saved)
+    wait_for(controller, 'up{job="node",node="obs-compute-2",instance_group="workers"} == 1', lambda r: len(r) == 1,
+             timeout=60)
