@@ -81,7 +81,7 @@ def test_remote_write_arrives_signed_as_amazon_managed_prometheus_requires(contr
     assert posts and all((r["status"], r["signed"]) == (204, "valid") for r in posts), posts
     # Prometheus itself writes to the forwarder, without sigv4 of its own.
     config = controller.file("/etc/prometheus/prometheus.yml").content_string
-    assert "- url: http://127.0.0.1:9095/api/v1/write" in config and "sigv4" not in config
+    assert "- url: http://127.0.0.1:9095/api/v1/write" in config and "sigv4:" not in config
     service = controller.service("hpb-amp-forwarder")
     assert service.is_running and service.is_enabled
     assert controller.socket("tcp://127.0.0.1:9095").is_listening
