@@ -38,7 +38,10 @@ def test_jobs_from_step_sockets_and_gpus_from_the_mapping(tmp_path):
     (mapping / "10").write_text("45\n")
     (mapping / "2").write_text("not a job\n")
     (mapping / ".tmp").write_text("9\n")
-    lines, files = run(tmp_path, tmp_path / "missing", spool, tmp_path / "other")
+    other = tmp_path / "other"
+    other.mkdir()
+    step_socket(other, "node-1_45.0")
+    lines, files = run(tmp_path, tmp_path / "missing", spool, other)
     assert [line for line in lines if line.startswith("slurm_job_info")] == [
         'slurm_job_info{jobid="45"} 1', 'slurm_job_info{jobid="123"} 1']
     assert [line for line in lines if line.startswith("slurm_job_gpu")] == [
