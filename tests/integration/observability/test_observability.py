@@ -150,3 +150,28 @@ def test_targets_follow_slurms_nodes_without_a_run_on_the_controller(controller)
         write(saved)
     wait_for(controller, 'up{job="node",node="obs-compute-2",instance_group="workers"} == 1', lambda r: len(r) == 1,
              timeout=60)
+
+
+def test_a_running_jobs_id_is_on_its_nodes_metrics(controller, computes, slurm_bin):
+    """hpb-job-metrics on the compute nodes: slurm_job_info{jobid} while the job runs there, joined
+    with node exporter's series; slurm_job_gpu from the DCGM job mapping (written here as
+    slurm_hooks' prolog would: that role is not in this scenario), joined with the stand-in DCGM
+    exporter's GPU 0 on obs-compute-1."""
+    node = next(n for n in computes if n.backend.get_hostname() == "obs-compute-1")
+    assert node.service("hpb-job-metrics.timer").is_enabled and node.service("hpb-job-metrics.timer").is_running
+    job = controller.check_output("%s/sbatch --parsable -w obs-compute-1 --wrap 'sleep 60'" % slurm_bin).strip()
+    try:
+        node.check_output("mkdir -p /run/slurm/dcgm-job-mapping && echo %s > /run/slurm/dcgm-job-mapping/0" % job)
+        info = wait_for(controller, 'slurm_job_info{jobid="%s"}' % job, lambda r: len(r) == 1, timeout=60)
+        assert info[0]["metric"]["node"] == "obs-compute-1" and info[0]["metric"]["job"] == "node"
+        joined = wait_for(controller, 'node_load1 * on(node) group_left(jobid) slurm_job_info{jobid="%s"}' % job,
+                          lambda r: len(r) == 1)
+        assert joined[0]["metric"]["node"] == "obs-compute-1"
+        gpu = wait_for(controller, 'DCGM_FI_DEV_GPU_UTIL * on(node, gpu) group_left(jobid) slurm_job_gpu{jobid="%s"}'
+                       % job, lambda r: len(r) == 1)
+        assert (gpu[0]["metric"]["gpu"], gpu[0]["metric"]["jobid"]) == ("0", job)
+    finally:
+        controller.run("%s/scancel %s" % (slurm_bin, job))
+        node.run("rm -f /run/slurm/dcgm-job-mapping/0")
+    # Gone from the node's metrics once it ended.
+    wait_for(controller, 'slurm_job_info{jobid="%s"}' % job, lambda r: not r, timeout=60)
