@@ -191,10 +191,10 @@ DASHBOARD_NAMES = (["slurm_nodes_%s" % s for s in ("alloc", "comp", "down", "dra
 
 
 def test_every_dashboard_name_has_a_series(controller, computes):
-    found = wait_for(controller, 'count by (__name__) ({__name__=~"slurm_(nodes|cpus|queue|scheduler)_.+",job="slurm"})',
-                     lambda r: {s["metric"]["__name__"] for s in r} >= set(DASHBOARD_NAMES))
+    names = 'count by (__name__) ({__name__=~"slurm_(nodes|cpus|queue|scheduler)_.+",job="slurm"})'
+    found = wait_for(controller, names, lambda r: {s["metric"]["__name__"] for s in r} >= set(DASHBOARD_NAMES))
     assert {s["metric"]["__name__"] for s in found} >= set(DASHBOARD_NAMES)
     # Each once (the slurm job only), and right: every compute node is counted in one state.
-    idle_or_busy = query(controller, 'slurm_nodes_idle + slurm_nodes_alloc + slurm_nodes_mix')
-    assert float(idle_or_busy[0]["value"][1]) == len(computes)
+    wait_for(controller, 'slurm_nodes_idle + slurm_nodes_alloc + slurm_nodes_mix',
+             lambda r: r and float(r[0]["value"][1]) == len(computes))
     assert not query(controller, '{__name__=~"slurm_(nodes|cpus|queue|scheduler)_.+",job="node"}')
