@@ -96,7 +96,7 @@ def summary(node, check, started, elapsed, totals, roles, failure):
 
 
 # Keys the roles may add to the summary with ansible.builtin.set_stats (aggregated over the run).
-REPORTED = ("node_facts",)
+REPORTED = ("node_facts", "observability")
 
 
 def reported(custom):

@@ -11,6 +11,7 @@ SCRIPT = pathlib.Path(__file__).resolve().parents[2] / "roles" / "observability"
 SINFO = """#!/bin/sh
 case "$*" in
   *%N*) printf 'c1|dev|idle\\nc2|dev|allocated\\nc3|dev|down*\\nc1|batch|idle\\nc2|gpu|mixed~\\n' ;;
+  *%C*) printf '10/20/2/32\\n' ;;
   *) printf 'dev*\\nbatch\\ngpu\\n' ;;
 esac
 """
@@ -19,10 +20,10 @@ printf 'dev|RUNNING\\ndev|RUNNING\\ngpu|PENDING\\nbatch,gpu|PENDING\\n'
 """
 
 
-def run(tmp_path, sinfo=SINFO, squeue=SQUEUE):
+def run(tmp_path, sinfo=SINFO, squeue=SQUEUE, sdiag=None):
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
-    for name, text in (("sinfo", sinfo), ("squeue", squeue)):
+    for name, text in (("sinfo", sinfo), ("squeue", squeue)) + ((("sdiag", sdiag),) if sdiag else ()):
         (bin_dir / name).write_text(text)
         (bin_dir / name).chmod(0o755)
     out = tmp_path / "slurm.prom"
@@ -58,3 +59,57 @@ def test_a_failing_command_reports_slurm_down(tmp_path, broken):
 def test_written_by_rename_leaving_no_temporary_file(tmp_path):
     _, _, names = run(tmp_path)
     assert names == ["bin", "slurm.prom"]
+
+
+# sdiag of Slurm 22.05, trimmed: the main scheduler's lines, then the backfill section's (same keys).
+SDIAG = """#!/bin/sh
+cat <<'END'
+*******************************************************
+sdiag output at Thu Dec 03 16:00:00 2026 (1764777600)
+*******************************************************
+Server thread count:  3
+Agent queue size:     0
+DBD Agent queue size: 2
+
+Main schedule statistics (microseconds):
+\tLast cycle:   40
+\tMax cycle:    900
+\tMean cycle:   481
+\tCycles per minute: 1
+
+Backfilling stats
+\tTotal backfilled jobs (since last slurm start): 7
+\tTotal backfilled jobs (since last stats cycle start): 1
+\tTotal backfilled heterogeneous job components: 0
+\tLast cycle when: Thu Dec 03 15:59:00 2026 (1764777540)
+\tLast cycle: 1200
+\tMean cycle: 1500
+\tDepth Mean: 4
+END
+"""
+SQUEUE_REASONS = """#!/bin/sh
+printf 'dev|RUNNING|None\\ndev|PENDING|Dependency\\ngpu|PENDING|Resources\\ndev|COMPLETING|None\\n'
+"""
+
+
+def test_the_exporters_names_for_aws_slurm_dashboard(tmp_path):
+    """The names of the Slurm exporter HyperPod's reference installs (cluster-wide: each node once)."""
+    result, lines, _ = run(tmp_path, squeue=SQUEUE_REASONS, sdiag=SDIAG)
+    assert result.returncode == 0, result.stderr
+    values = dict(line.split(" ", 1) for line in lines if line and not line.startswith("#") and "{" not in line)
+    # c1 idle (in two partitions: once), c2 allocated, c3 down.
+    assert [values["slurm_nodes_%s" % s] for s in ("idle", "alloc", "down", "mix", "drain")] == ["1", "1", "1", "0", "0"]
+    assert [values["slurm_cpus_%s" % s] for s in ("alloc", "idle", "other", "total")] == ["10", "20", "2", "32"]
+    assert [values["slurm_queue_%s" % s] for s in ("running", "pending", "pending_dependency", "completing",
+                                                    "failed")] == ["1", "2", "1", "1", "0"]
+    assert [values["slurm_scheduler_%s" % s] for s in (
+        "threads", "queue_size", "dbd_queue_size", "last_cycle", "mean_cycle", "cycle_per_minute",
+        "backfill_last_cycle", "backfill_mean_cycle", "backfill_depth_mean", "backfilled_jobs_since_start_total",
+        "backfilled_jobs_since_cycle_total", "backfilled_heterogeneous_total")] == [
+        "3", "0", "2", "40", "481", "1", "1200", "1500", "4", "7", "1", "0"]
+
+
+def test_without_sdiag_the_other_names_stand(tmp_path):
+    result, lines, _ = run(tmp_path)
+    assert result.returncode == 0 and "slurm_up 1" in lines
+    assert "slurm_nodes_idle 1" in lines and not [line for line in lines if "slurm_scheduler_" in line]

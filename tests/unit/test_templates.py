@@ -17,7 +17,8 @@ ROOT = HERE.parents[1]
 GOLDEN = HERE / "golden"
 FILES = ["slurm.conf", "slurm-multi-head.conf", "lifecycle_bundle-multi-head.conf", "cgroup.conf", "lifecycle_bundle.conf", "slurmd-configless.conf", "sackd.service",
          "prometheus.yml", "prometheus-remote-write.yml", "prometheus-node-targets.json",
-         "prometheus-dcgm-targets.json", "prometheus-efa-targets.json"]
+         "prometheus-dcgm-targets.json", "prometheus-efa-targets.json", "hpb-amp-forwarder.service",
+         "hpb-amp-forwarder.json"]
 
 
 @pytest.fixture(scope="module")

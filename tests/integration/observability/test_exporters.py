@@ -9,13 +9,14 @@ DCGM release's URL answers 503 twice first. Everything here needs that server: s
 import json
 import os
 import pathlib
+import shlex
 import subprocess
 import sys
 import time
 
 import pytest
 
-from test_observability import FETCH, query, wait_for
+from test_observability import FETCH, prometheus_url, query, wait_for
 
 ROOT = pathlib.Path(__file__).resolve().parents[3]
 SERVER = "http://obs-artifacts:8080"
@@ -63,22 +64,114 @@ def test_a_503_is_retried_and_a_rerun_downloads_nothing(controller):
     assert [r["status"] for r in seen if r["path"] == EFA_PATH] == [200], seen
 
 
-def test_prometheus_sends_remote_write_to_the_configured_url(controller):
-    """observability_amp_remote_write_url with sigv4: Prometheus loaded the block, found the
-    credentials SigV4 needs (prepare.yml's stand-ins) and sends samples to the URL. Whether the
-    requests are signed is not asserted: Debian's package sent them unsigned (the role's README,
-    "Known problem"), which AMP would refuse; the receiver here accepts them."""
+def remote_writes(controller):
+    return [r for r in requests(controller) if (r["method"], r["path"]) == ("POST", "/api/v1/remote_write")]
+
+
+def test_remote_write_arrives_signed_as_amazon_managed_prometheus_requires(controller):
+    """Prometheus writes to hpb-amp-forwarder on loopback, which signs with the stand-in credentials
+    (prepare.yml) and sends to observability_amp_remote_write_url. The receiver recomputes every
+    signature with botocore and answers 403 where it does not match: every request must be valid."""
     deadline = time.monotonic() + 90
     while True:
-        posts = [r for r in requests(controller) if (r["method"], r["path"]) == ("POST", "/api/v1/remote_write")]
-        if posts or time.monotonic() > deadline:
+        posts = remote_writes(controller)
+        if len(posts) >= 2 or time.monotonic() > deadline:
             break
         time.sleep(5)
-    assert posts and all(r["status"] == 204 for r in posts), posts
-    metrics = controller.check_output(FETCH % "http://localhost:9090/metrics")
-    sent = [float(line.rsplit(" ", 1)[1]) for line in metrics.splitlines()
-            if line.startswith("prometheus_remote_storage_samples_total{")]
-    assert sent and sent[0] > 0, sent
+    assert posts and all((r["status"], r["signed"]) == (204, "valid") for r in posts), posts
+    # Prometheus itself writes to the forwarder, without sigv4 of its own.
+    config = controller.file("/etc/prometheus/prometheus.yml").content_string
+    assert "- url: http://127.0.0.1:9095/api/v1/write" in config and "sigv4:" not in config
+    service = controller.service("hpb-amp-forwarder")
+    assert service.is_running and service.is_enabled
+    assert controller.socket("tcp://127.0.0.1:9095").is_listening
+    assert not controller.socket("tcp://0.0.0.0:9095").is_listening
+    metrics = controller.check_output(FETCH % (prometheus_url(controller) + "/metrics"))
+    counters = {line.split("{")[0].split(" ")[0]: float(line.rsplit(" ", 1)[1]) for line in metrics.splitlines()
+                if line.startswith(("prometheus_remote_storage_samples_total", "prometheus_remote_storage_samples_failed_total"))}
+    assert counters.get("prometheus_remote_storage_samples_total", 0) > 0, counters
+    assert counters.get("prometheus_remote_storage_samples_failed_total", 0) == 0, counters
+    # The forwarder's counters, as Prometheus scrapes them (job amp_forwarder).
+    delivered = wait_for(controller, 'hpb_amp_forwarder_requests_total{job="amp_forwarder",result="delivered"} > 0',
+                         lambda r: len(r) == 1)
+    assert delivered
+    assert not query(controller, 'hpb_amp_forwarder_requests_total{result=~"rejected|failed|no_credentials"} > 0')
+    # Secrets stay out of the unit, the settings and the journal.
+    for text in (controller.file("/etc/systemd/system/hpb-amp-forwarder.service").content_string,
+                 controller.file("/etc/prometheus/hpb-amp-forwarder.json").content_string,
+                 controller.check_output("journalctl -u hpb-amp-forwarder --no-pager")):
+        assert "stand-in-secret-for-tests" not in text
+
+
+# Posts to the receiver from the controller, with the botocore the role installed there:
+# unsigned, then signed with a wrong secret. argv: URL, secret or "".
+POST = """import sys, urllib.request, urllib.error
+headers = {"Content-Type": "application/x-protobuf", "Content-Encoding": "snappy"}
+if sys.argv[2]:
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+    signed = AWSRequest(method="POST", url=sys.argv[1], data=b"x", headers=headers)
+    SigV4Auth(Credentials("AKIDSTANDIN0000000000", sys.argv[2]), "aps", "us-west-2").add_auth(signed)
+    headers = dict(signed.headers.items())
+try:
+    print(urllib.request.urlopen(urllib.request.Request(sys.argv[1], data=b"x", headers=headers), timeout=10).status)
+except urllib.error.HTTPError as error:
+    print(error.code)
+"""
+
+
+def test_the_receiver_refuses_unsigned_and_wrongly_signed_writes(controller):
+    """The check above means something: the scenario's receiver does refuse what AMP refuses."""
+    before = len(remote_writes(controller))
+    url = SERVER + "/api/v1/remote_write"
+    for secret in ("", "a-wrong-secret"):
+        out = controller.check_output("python3 -c %s %s '%s'" % (shlex.quote(POST), url, secret))
+        assert out.strip() == "403", (secret, out)
+    assert [r["signed"] for r in remote_writes(controller)[before:] if r["status"] == 403] == [
+        "no SigV4 Authorization header", "signature does not match"]
+
+
+def run_role(tmp_path, host, tasks_from="main", gather_facts=False):
+    """ansible-playbook runs the role (one of its task files) on host alone; returns its output."""
+    playbook = [{"name": "The role", "hosts": host, "gather_facts": gather_facts,
+                 "tasks": [{"ansible.builtin.include_role": {"name": "hyperpod.slurm.observability",
+                                                             "tasks_from": tasks_from}}]}]
+    (tmp_path / "play.yml").write_text(json.dumps(playbook))
+    env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_LOCAL_TEMP=str(tmp_path / "tmp"),
+               ANSIBLE_CALLBACK_RESULT_FORMAT="json", ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0",
+               ANSIBLE_COLLECTIONS_PATH="%s:%s" % (ROOT / ".cache" / "collection", ROOT / ".collections"))
+    result = subprocess.run([str(pathlib.Path(sys.executable).parent / "ansible-playbook"), "-i", host + ",",
+                             "-c", "containers.podman.podman", str(tmp_path / "play.yml")],
+                            env=env, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+    return result.stdout
+
+
+def test_the_delivery_check_reports_delivered(tmp_path):
+    """The role's tasks/amp_delivery.yml, run again on the controller: one line, delivered."""
+    output = run_role(tmp_path, "obs-controller", "amp_delivery", gather_facts=True)
+    assert "observability: remote_write to Amazon Managed Prometheus delivered: " in output, output[-4000:]
+
+
+def test_the_role_stands_down_where_hyperpods_observability_runs(computes, tmp_path):
+    """HyperPod's stack as its lifecycle scripts leave it: /etc/otel/config.yaml and a running
+    container otel-collector (a stand-in docker answers ps with its id). The whole role on
+    obs-compute-2: one line, nothing changed, no new port."""
+    node = next(n for n in computes if n.backend.get_hostname() == "obs-compute-2")
+    def listening():
+        return {line.split()[3] for line in node.check_output("ss -ltnH").splitlines() if line.strip()}
+    ports = listening()
+    try:
+        node.run("mkdir -p /etc/otel && echo 'receivers: {}' > /etc/otel/config.yaml && "
+                 "printf '#!/bin/sh\\necho 0123456789ab\\n' > /usr/local/bin/docker && chmod 755 /usr/local/bin/docker")
+        output = run_role(tmp_path, "obs-compute-2")
+    finally:
+        node.run("rm -rf /etc/otel /usr/local/bin/docker")
+    assert ("observability: HyperPod's observability runs on obs-compute-2 (/etc/otel/config.yaml and the running "
+            "container otel-collector): this role stands down, nothing installed, no port taken.") in output, output
+    assert "changed=0" in output.split("PLAY RECAP")[-1] and "failed=0" in output.split("PLAY RECAP")[-1]
+    assert listening() == ports
 
 
 def test_nodes_not_forced_get_no_exporter(controller, computes):

@@ -5,13 +5,15 @@ left the controller without Prometheus. Prometheus is asked through its HTTP API
 controller, so nothing but the containers is contacted.
 """
 
+import base64
 import json
 import time
 import urllib.parse
 
 import pytest
 
-API = "http://localhost:9090/api/v1/query?query="
+# Prometheus listens on the controller's cluster address only (observability_listen_address).
+API = "http://%s:9090/api/v1/query?query="
 # Python inside the node: the base image has no curl.
 FETCH = "python3 -c 'import sys, urllib.request; print(urllib.request.urlopen(sys.argv[1], timeout=10).read().decode())' %s"
 
@@ -22,8 +24,19 @@ def prometheus(controller):
         pytest.skip("the observability role is not enabled on this cluster")
 
 
+def prometheus_url(controller):
+    """http://ADDRESS:9090: the controller's address as the nodes resolve its name."""
+    return "http://%s:9090" % address(controller, controller.backend.get_hostname())
+
+
+def address(node, name):
+    """The IPv4 address name has, as node resolves it (the scenario's network, or /etc/hosts)."""
+    return node.check_output("getent ahostsv4 %s" % name).split()[0]
+
+
 def query(controller, expression):
-    result = controller.run(FETCH % ("'" + API + urllib.parse.quote(expression) + "'"))
+    api = API % address(controller, controller.backend.get_hostname())
+    result = controller.run(FETCH % ("'" + api + urllib.parse.quote(expression) + "'"))
     assert result.rc == 0, result.stderr
     body = json.loads(result.stdout)
     assert body["status"] == "success", body
@@ -45,7 +58,17 @@ def test_node_exporter_runs_on_every_node(all_nodes):
     for node in all_nodes:
         service = node.service("prometheus-node-exporter")
         assert service.is_running and service.is_enabled
-        assert node.socket("tcp://0.0.0.0:9100").is_listening or node.socket("tcp://:::9100").is_listening
+
+
+def test_prometheus_and_node_exporter_listen_on_the_cluster_address_only(controller, all_nodes):
+    """observability_listen_address: by default the node's cluster network address, nothing else."""
+    for node in all_nodes:
+        mine = address(node, node.backend.get_hostname())
+        ports = [9100, 9090] if node is controller else [9100]
+        for port in ports:
+            assert node.socket("tcp://%s:%d" % (mine, port)).is_listening, (node.backend.get_hostname(), port)
+            for elsewhere in ("0.0.0.0", "127.0.0.1", "::"):
+                assert not node.socket("tcp://%s:%d" % (elsewhere, port)).is_listening, (mine, elsewhere, port)
 
 
 def test_prometheus_runs_on_the_controller_only(controller, computes):
@@ -94,3 +117,84 @@ def test_a_running_job_shows_in_the_metrics(controller, slurm_bin):
         wait_for(controller, running, lambda r: r and float(r[0]["value"][1]) >= 1, timeout=60)
     finally:
         controller.run("%s/scancel %s" % (slurm_bin, job))
+
+
+def test_targets_follow_slurms_nodes_without_a_run_on_the_controller(controller):
+    """hpb-prometheus-targets (a timer) writes the targets from the controller's last inventory view
+    and Slurm's node list. The view is changed as if obs-compute-2 had joined after the last run and
+    a node had left since: after the updater's next run Prometheus scrapes obs-compute-2 with the
+    labels Slurm gives it, and the node Slurm does not have is gone. Then the view is restored."""
+    path = "/etc/prometheus/hpb-targets-inventory.json"
+    timer = controller.service("hpb-prometheus-targets.timer")
+    assert timer.is_enabled and timer.is_running
+    saved = controller.file(path).content_string
+    view = json.loads(saved)
+    for job in view["targets"]:
+        view["targets"][job] = [e for e in view["targets"][job] if e["labels"]["node"] != "obs-compute-2"]
+    view["targets"]["node"].append({"targets": ["obs-gone:9100"], "labels": {
+        "node": "obs-gone", "node_type": "compute", "partition": "dev", "instance_group": "workers"}})
+
+    def write(text):
+        controller.check_output("echo %s | base64 -d > %s && systemctl start hpb-prometheus-targets.service"
+                                % (base64.b64encode(text.encode()).decode(), path))
+    try:
+        write(json.dumps(view))
+        written = {e["labels"]["node"]: e for e in json.loads(controller.file(
+            "/etc/prometheus/targets/node.json").content_string)}
+        assert "obs-gone" not in written
+        assert written["obs-compute-2"]["labels"]["node_type"] == "compute"
+        assert written["obs-compute-2"]["labels"]["instance_group"] == ""
+        wait_for(controller, 'up{job="node",node="obs-compute-2",instance_group=""} == 1', lambda r: len(r) == 1,
+                 timeout=60)
+    finally:
+        write(saved)
+    wait_for(controller, 'up{job="node",node="obs-compute-2",instance_group="workers"} == 1', lambda r: len(r) == 1,
+             timeout=60)
+
+
+def test_a_running_jobs_id_is_on_its_nodes_metrics(controller, computes, slurm_bin):
+    """hpb-job-metrics on the compute nodes: slurm_job_info{jobid} while the job runs there, joined
+    with node exporter's series; slurm_job_gpu from the DCGM job mapping (written here as
+    slurm_hooks' prolog would: that role is not in this scenario), joined with the stand-in DCGM
+    exporter's GPU 0 on obs-compute-1."""
+    node = next(n for n in computes if n.backend.get_hostname() == "obs-compute-1")
+    assert node.service("hpb-job-metrics.timer").is_enabled and node.service("hpb-job-metrics.timer").is_running
+    job = controller.check_output("%s/sbatch --parsable -w obs-compute-1 --wrap 'sleep 60'" % slurm_bin).strip()
+    try:
+        node.check_output("mkdir -p /run/slurm/dcgm-job-mapping && echo %s > /run/slurm/dcgm-job-mapping/0" % job)
+        info = wait_for(controller, 'slurm_job_info{jobid="%s"}' % job, lambda r: len(r) == 1, timeout=60)
+        assert info[0]["metric"]["node"] == "obs-compute-1" and info[0]["metric"]["job"] == "node"
+        joined = wait_for(controller, 'node_load1 * on(node) group_left(jobid) slurm_job_info{jobid="%s"}' % job,
+                          lambda r: len(r) == 1)
+        assert joined[0]["metric"]["node"] == "obs-compute-1"
+        gpu = wait_for(controller, 'DCGM_FI_DEV_GPU_UTIL * on(node, gpu) group_left(jobid) slurm_job_gpu{jobid="%s"}'
+                       % job, lambda r: len(r) == 1)
+        assert (gpu[0]["metric"]["gpu"], gpu[0]["metric"]["jobid"]) == ("0", job)
+    finally:
+        controller.run("%s/scancel %s" % (slurm_bin, job))
+        node.run("rm -f /run/slurm/dcgm-job-mapping/0")
+    # Gone from the node's metrics once it ended.
+    wait_for(controller, 'slurm_job_info{jobid="%s"}' % job, lambda r: not r, timeout=60)
+
+
+# The names of the Slurm exporter HyperPod's reference installs, which AWS's Slurm dashboard
+# (grafana.com 4323) reads (the role's README: the mapping). Backfill's sdiag lines appear only after
+# the first backfill cycle: not required here.
+DASHBOARD_NAMES = (["slurm_nodes_%s" % s for s in ("alloc", "comp", "down", "drain", "err", "fail", "idle", "maint",
+                                                   "mix", "resv")]
+                   + ["slurm_cpus_%s" % s for s in ("alloc", "idle", "other", "total")]
+                   + ["slurm_queue_%s" % s for s in ("pending", "pending_dependency", "running", "suspended",
+                                                     "cancelled", "completing", "completed", "configuring", "failed",
+                                                     "timeout", "preempted", "node_fail")]
+                   + ["slurm_scheduler_%s" % s for s in ("threads", "queue_size", "dbd_queue_size", "last_cycle",
+                                                         "cycle_per_minute")])
+
+
+def test_every_dashboard_name_has_a_series(controller, computes):
+    names = 'count by (__name__) ({__name__=~"slurm_(nodes|cpus|queue|scheduler)_.+",job="slurm"})'
+    found = wait_for(controller, names, lambda r: {s["metric"]["__name__"] for s in r} >= set(DASHBOARD_NAMES))
+    assert {s["metric"]["__name__"] for s in found} >= set(DASHBOARD_NAMES)
+    # Each once (the slurm job only), and right: every compute node is counted in one state.
+    wait_for(controller, 'slurm_nodes_idle + slurm_nodes_alloc + slurm_nodes_mix',
+             lambda r: r and float(r[0]["value"][1]) == len(computes))
+    assert not query(controller, '{__name__=~"slurm_(nodes|cpus|queue|scheduler)_.+",job="node"}')
