@@ -12,7 +12,11 @@ description:
     change) per file, which is most of a no-op rerun's time for small files (bench/RESULTS.md).
   - The folder of each file must exist. Text only (the content is written as UTF-8); for a file from
     the Ansible controller, pass C(lookup('ansible.builtin.file', path, rstrip=false)) so that its last
-    newline stays.
+    newline stays; for a template, C(lookup('ansible.builtin.template', name)) gives the bytes the
+    M(ansible.builtin.template) module writes.
+  - Not for content that starts with C({) or C([) (JSON, YAML flow): ansible-core 2.17 turns such a
+    templated string into a dict or list before the module sees it, and the module refuses it. Write
+    those with M(ansible.builtin.copy).
 version_added: 1.2.0
 author: hyperpod.slurm
 options:
@@ -27,8 +31,8 @@ options:
         type: path
         required: true
       content:
-        description: What the file holds.
-        type: str
+        description: What the file holds (a string).
+        type: raw
         required: true
       owner:
         description: Its owner (name or uid).
@@ -107,6 +111,10 @@ def run(module, files):
             module.fail_json(msg="write_files: dest %r is not an absolute path" % entry["dest"])
         if not os.path.isdir(os.path.dirname(entry["dest"])):
             module.fail_json(msg="write_files: the folder of %s does not exist; create it first" % entry["dest"])
+        if not isinstance(entry["content"], str):
+            module.fail_json(msg="write_files: %s: content is a %s, not text (ansible-core 2.17 parses templated text "
+                                 "that starts with { or [): write it with ansible.builtin.copy"
+                             % (entry["dest"], type(entry["content"]).__name__))
         try:
             int(entry["mode"], 8)
         except (TypeError, ValueError):
@@ -130,7 +138,7 @@ def main():
     module = AnsibleModule(
         argument_spec={"files": {"type": "list", "elements": "dict", "required": True, "options": {
             "dest": {"type": "path", "required": True},
-            "content": {"type": "str", "required": True},
+            "content": {"type": "raw", "required": True},
             "owner": {"type": "str", "default": "root"},
             "group": {"type": "str", "default": "root"},
             "mode": {"type": "str", "required": True},
