@@ -14,9 +14,9 @@ description:
     the Ansible controller, pass C(lookup('ansible.builtin.file', path, rstrip=false)) so that its last
     newline stays; for a template, C(lookup('ansible.builtin.template', name)) gives the bytes the
     M(ansible.builtin.template) module writes.
-  - Not for content that starts with C({) or C([) (JSON, YAML flow): ansible-core 2.17 turns such a
-    templated string into a dict or list before the module sees it, and the module refuses it. Write
-    those with M(ansible.builtin.copy).
+  - Not for content that starts with a brace or a bracket (JSON, YAML flow style) - ansible-core 2.17
+    turns such a templated string into a dict or list before the module sees it, and the module
+    refuses it. Write those with M(ansible.builtin.copy).
 version_added: 1.2.0
 author: hyperpod.slurm
 options:
