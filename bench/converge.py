@@ -4,7 +4,7 @@ hyperpod, four nodes converging at once as on HyperPod), first on fresh nodes (c
 on the converged ones (rerun), per role, against the floor: the same Python packages and apt
 packages installed in a fresh container of the same image. Prints markdown tables.
 
-  .venv/bin/python bench/converge.py [--keep]
+  .venv/bin/python bench/converge.py [--keep] [--alone]
 
 Needs what `tools/cluster up` needs (run tools/setup-host once). Removes the scenario's containers
 first, and at the end unless --keep. Takes a few minutes; do not run it beside other container tests.
@@ -90,6 +90,8 @@ def floor(node, image_packages):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--keep", action="store_true", help="leave the cluster running at the end")
+    parser.add_argument("--alone", action="store_true",
+                        help="after the cluster's rerun, rerun each node alone (the others idle)")
     args = parser.parse_args()
 
     run("molecule", "destroy", "-s", "hyperpod")
@@ -99,6 +101,14 @@ def main():
     cold = {node: node_run(node) for node in NODES}
     walls["rerun"] = timed("molecule", "converge", "-s", "hyperpod")
     rerun = {node: node_run(node) for node in NODES}
+    alone = {}
+    for node in NODES if args.alone else []:
+        done = subprocess.run(["molecule", "converge", "-s", "hyperpod", "--", "-e", f"hpb_nodes={node}"],
+                              cwd=REPO, env=ENV, capture_output=True, text=True, check=False)
+        if done.returncode:  # reported, and the tables still printed
+            print(f"{node} alone failed:\n{done.stdout[-2000:]}", file=sys.stderr)
+            continue
+        alone[node] = node_run(node)
     image_packages = packages("run", "--rm", IMAGE)
     floors = {node: floor(node, image_packages) for node in NODES}
     if not args.keep:
@@ -106,19 +116,26 @@ def main():
 
     print(f"Cluster converge (molecule converge, all nodes at once): cold {walls['cold']:.0f} s, "
           f"rerun {walls['rerun']:.0f} s\n")
-    print("| node | on_create cold s | rerun s | changed on rerun | floor s | cold / floor | floor's apt packages |")
-    print("| --- | ---: | ---: | ---: | ---: | ---: | --- |")
+    print("| node | on_create cold s | rerun s | rerun alone s | changed on rerun | floor s | cold / floor | "
+          "floor's apt packages |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
     for node in NODES:
         (c, _), (r, rs), (f, apt) = cold[node], rerun[node], floors[node]
-        print(f"| {node} | {c:.0f} | {r:.0f} | {rs['changed']} | {f:.1f} | {c / f:.1f} | {apt} |")
-    print("\n| node | role | cold s | rerun s |\n| --- | --- | ---: | ---: |")
+        a = f"{alone[node][0]:.0f} (changed {alone[node][1]['changed']})" if node in alone else "-"
+        print(f"| {node} | {c:.0f} | {r:.0f} | {a} | {rs['changed']} | {f:.1f} | {c / f:.1f} | {apt} |")
+    print("\n| node | role | cold s | rerun s | rerun alone s | tasks (rerun) |\n| --- | --- | ---: | ---: | ---: | ---: |")
     for node in NODES:
         cold_roles, rerun_roles = cold[node][1]["roles"], rerun[node][1]["roles"]
+        alone_roles = alone[node][1]["roles"] if node in alone else {}
         for role in cold_roles:
-            print(f"| {node} | {role} | {cold_roles[role]['seconds']:.1f} | "
-                  f"{rerun_roles.get(role, {}).get('seconds', 0):.1f} |")
+            counted = rerun_roles.get(role, {})
+            tasks = sum(counted.get(k, 0) for k in ("ok", "changed", "failed"))
+            a = f"{alone_roles[role]['seconds']:.1f}" if role in alone_roles else "-"
+            print(f"| {node} | {role} | {cold_roles[role]['seconds']:.1f} | {counted.get('seconds', 0):.1f} | "
+                  f"{a} | {tasks} |")
+        a = f"{alone[node][1]['elapsed_seconds']:.1f}" if node in alone else "-"
         print(f"| {node} | (bootstrap.py in all) | {cold[node][1]['elapsed_seconds']:.1f} | "
-              f"{rerun[node][1]['elapsed_seconds']:.1f} |")
+              f"{rerun[node][1]['elapsed_seconds']:.1f} | {a} | |")
 
 
 if __name__ == "__main__":

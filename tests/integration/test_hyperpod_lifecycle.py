@@ -1,8 +1,11 @@
 """Checks of the lifecycle path itself, only on a (simulated) HyperPod cluster."""
 
 import json
+import os
+import shlex
 
 import pytest
+import yaml
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -73,3 +76,51 @@ def test_compute_nodes_report_their_hardware_against_their_node_line(computes):
         facts = json.loads(node.file("/var/log/provision/summary-latest.json").content_string).get("node_facts")
         assert facts and facts["slurmd"]["CPUs"] and facts["node_line"]["CPUs"], (node.backend.hostname, facts)
         assert isinstance(facts["drift"], list)
+
+
+def _on_create_command(node_name):
+    """How the scenario ran on_create.sh on node_name (tests/harness/run_on_create.yml), from its
+    molecule.yml; None outside the hyperpod scenario (the other scenarios skip the rerun: suite time)."""
+    scenario = os.environ.get("MOLECULE_SCENARIO_DIRECTORY", "")
+    if os.environ.get("MOLECULE_SCENARIO_NAME") != "hyperpod" or not scenario:
+        return None
+    inventory = yaml.safe_load(open(os.path.join(scenario, "molecule.yml"), encoding="utf-8"))["provisioner"]["inventory"]
+    settings = dict(inventory["group_vars"]["all"], **(inventory.get("host_vars", {}).get(node_name) or {}))
+    return ("cd /tmp/sagemaker-lifecycle-hpb && SAGEMAKER_RESOURCE_CONFIG_PATH=/opt/ml/config/resource_config.json "
+            "HYPERPOD_ANSIBLE_CORE_VERSION=%s bash ./on_create.sh %s"
+            % (shlex.quote(settings.get("hpb_ansible_core", "")), settings.get("hpb_on_create_args", "")))
+
+
+def test_a_rerun_repairs_a_file_a_service_and_a_mount_option(computes):
+    """Users rerun on_create.sh to repair drift: a program the bundle installed edited and its mode
+    changed, the users timer stopped and disabled, /fsx's fstab options changed; one run puts each back."""
+    node = computes[-1]
+    name = node.check_output("hostname")  # ip-...; the container's name is in the test id only
+    command = _on_create_command(node.backend.hostname)
+    if command is None:
+        pytest.skip("reruns on_create.sh only in the hyperpod scenario (MOLECULE_SCENARIO_NAME)")
+    hook = "/usr/local/sbin/hpb-hook"
+    original_hook = node.file(hook).content_string
+    fstab = node.file("/etc/fstab").content_string
+    fsx = [line for line in fstab.splitlines() if len(line.split()) == 6 and line.split()[1] == "/fsx"]
+    assert fsx, fstab
+    fields = fsx[0].split()
+    drifted = " ".join(fields[:3] + ["defaults,drifted"] + fields[4:])
+    node.run_test("echo '# drifted' >> %s && chmod 0700 %s" % (hook, hook))
+    node.run_test("systemctl disable --now hyperpod-users-apply.timer")
+    node.run_test("""awk '$2 == "/fsx" {$4 = "defaults,drifted"} 1' /etc/fstab > /etc/fstab.drift"""
+                  " && cat /etc/fstab.drift > /etc/fstab && rm /etc/fstab.drift")
+    assert drifted in node.file("/etc/fstab").content_string
+
+    rerun = node.run(command)
+    assert rerun.rc == 0, (name, rerun.stdout[-3000:])
+    summary = json.loads(node.file("/var/log/provision/summary-latest.json").content_string)
+    assert summary["status"] == "successful" and summary["changed"] >= 3, summary
+    print("rerun with drift on %s alone: %.1f s, changed %d" % (name, summary["elapsed_seconds"], summary["changed"]))
+
+    assert node.file(hook).content_string == original_hook and node.file(hook).mode == 0o755
+    assert node.service("hyperpod-users-apply.timer").is_running
+    assert node.service("hyperpod-users-apply.timer").is_enabled
+    assert fsx[0] in node.file("/etc/fstab").content_string.splitlines()
+    assert "defaults,drifted" not in node.file("/etc/fstab").content_string
+    assert node.run("findmnt -n --mountpoint /fsx").rc == 0

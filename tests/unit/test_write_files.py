@@ -1,0 +1,122 @@
+"""hyperpod.slurm.write_files (plugins/modules/write_files.py), run by ansible-playbook on this host
+with this venv's ansible-core and with 2.17 (the oldest the bundle installs): files written with their
+mode, the bytes the template and copy modules write, a second run changes nothing, drift (content,
+mode) is repaired, check mode changes nothing, a missing folder or content that is not text stops the
+run before any file is written."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+CORE_217 = REPO / ".cache" / "test-venvs" / "py3.11-ansible-core-2.17.14" / "bin"  # test_unsafe_inventory.py makes it
+
+TEMPLATE = "# a comment {{ x }}\n{% if true %}\n  inner\n{% endif %}\n  {% for i in [1, 2] %}\nitem{{ i }}\n  {% endfor %}\nlast\n\n"
+SOURCE = "#!/usr/bin/python3\nprint('{{ not a template }}')\n\n"
+
+PLAY = """\
+- hosts: localhost
+  connection: local
+  gather_facts: false
+  vars:
+    x: 5
+  tasks:
+    - name: Write the files
+      hyperpod.slurm.write_files:
+        files:
+          - dest: {a}
+            content: "{{{{ lookup('ansible.builtin.file', '{src}', rstrip=false) }}}}"
+            mode: "0755"
+          - dest: {b}
+            content: "{{{{ lookup('ansible.builtin.template', 't.j2') }}}}"
+            mode: "0640"
+      register: result
+    - name: Keep the result
+      ansible.builtin.copy:
+        content: "{{{{ result | to_json }}}}"
+        dest: {out}
+        mode: "0600"
+      check_mode: false
+    - name: The template module's bytes, for comparison
+      ansible.builtin.template:
+        src: t.j2
+        dest: {b}.module
+        mode: "0600"
+      check_mode: false
+"""
+
+
+@pytest.fixture(params=["this venv", "2.17"])
+def playbook(request, repo_collections):
+    bin_dir = Path(sys.executable).parent if request.param == "this venv" else CORE_217
+    if not (bin_dir / "ansible-playbook").is_file():
+        pytest.skip("no ansible-core 2.17 venv in .cache/test-venvs (tests/unit/test_unsafe_inventory.py makes it)")
+    env = dict(os.environ, ANSIBLE_CONFIG=str(REPO / "ansible.cfg"), ANSIBLE_ROLES_PATH=str(REPO / "roles"),
+               ANSIBLE_COLLECTIONS_PATH=os.pathsep.join([str(repo_collections), str(REPO / ".collections")]),
+               ANSIBLE_NOCOLOR="1")
+
+    def _run(play, *args, cwd):
+        return subprocess.run([str(bin_dir / "ansible-playbook"), "-i", "localhost,", str(play),
+                               "-e", "ansible_python_interpreter=" + str(bin_dir / "python"), *args],
+                              cwd=cwd, env=env, capture_output=True, text=True)
+    return _run
+
+
+def run(playbook, tmp_path, *args, a=None, play=PLAY):
+    src = tmp_path / "source.py"
+    src.write_text(SOURCE)
+    (tmp_path / "templates").mkdir(exist_ok=True)
+    (tmp_path / "templates" / "t.j2").write_text(TEMPLATE)
+    a = a or tmp_path / "out" / "a.py"
+    path = tmp_path / "play.yml"
+    out = tmp_path / "result.json"
+    if out.exists():
+        out.unlink()
+    path.write_text(play.format(a=a, b=tmp_path / "out" / "b.txt", src=src, out=out))
+    done = playbook(path, *args, cwd=tmp_path)
+    return done, json.loads(out.read_text()) if out.exists() else None
+
+
+def test_writes_then_changes_nothing_then_repairs(playbook, tmp_path):
+    (tmp_path / "out").mkdir()
+    done, result = run(playbook, tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    a, b = tmp_path / "out" / "a.py", tmp_path / "out" / "b.txt"
+    assert a.read_text() == SOURCE  # newlines kept, not templated
+    assert b.read_bytes() == (tmp_path / "out" / "b.txt.module").read_bytes()  # the template module's bytes
+    assert (a.stat().st_mode & 0o777, b.stat().st_mode & 0o777) == (0o755, 0o640)
+    assert result["changed"] and result["changed_files"] == [str(a), str(b)]
+
+    done, result = run(playbook, tmp_path)
+    assert done.returncode == 0 and not result["changed"] and result["changed_files"] == []
+
+    a.write_text("drifted\n")
+    os.chmod(b, 0o666)
+    done, result = run(playbook, tmp_path, "--check")
+    assert done.returncode == 0 and result["changed_files"] == [str(a), str(b)]
+    assert a.read_text() == "drifted\n" and b.stat().st_mode & 0o777 == 0o666  # check mode: untouched
+
+    done, result = run(playbook, tmp_path)
+    assert result["changed_files"] == [str(a), str(b)]
+    assert a.read_text() == SOURCE and b.stat().st_mode & 0o777 == 0o640
+    assert not [p for p in os.listdir(tmp_path / "out") if p.startswith(".")]  # no temporary file left
+
+
+def test_missing_folder_fails_before_writing_anything(playbook, tmp_path):
+    (tmp_path / "out").mkdir()
+    done, _ = run(playbook, tmp_path, a=tmp_path / "nowhere" / "a.py")
+    assert done.returncode != 0
+    assert "the folder of %s does not exist" % (tmp_path / "nowhere" / "a.py") in " ".join(done.stdout.split())
+    assert not (tmp_path / "out" / "b.txt").exists()
+
+
+def test_content_that_is_not_text_is_refused(playbook, tmp_path):
+    (tmp_path / "out").mkdir()
+    play = PLAY.replace("""content: "{{{{ lookup('ansible.builtin.template', 't.j2') }}}}\"""", "content: {{x: 1}}")
+    done, _ = run(playbook, tmp_path, play=play)
+    assert done.returncode != 0 and "content is a dict, not text" in " ".join(done.stdout.split()), done.stdout
+    assert not (tmp_path / "out" / "a.py").exists()
