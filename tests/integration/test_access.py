@@ -168,15 +168,21 @@ def test_after_logrotate_the_daemons_write_to_new_files(cluster, group, daemon, 
     if not node.file(log).exists:
         pytest.skip("%s logs elsewhere" % daemon)
 
+    # Read as the log's owner too: root without CAP_SYS_PTRACE (as in these containers) cannot read
+    # the descriptors of slurmctld, which runs as SlurmUser.
+    scan = ("for f in /proc/[0-9]*/fd/*; do l=$(readlink $f 2>/dev/null) || continue; "
+            "case $l in %s*) p=${f#/proc/}; p=${p%%%%/*}; echo \"$l $p $(cat /proc/$p/comm)\";; esac; "
+            "done 2>/dev/null; true" % log)
+
     def holders():
         """{path: [pid comm]} of every process holding the log or its rotated name open."""
-        out = run(node, "for f in /proc/[0-9]*/fd/*; do l=$(readlink $f 2>/dev/null) || continue; "
-                        "case $l in %s*) p=${f#/proc/}; p=${p%%%%/*}; echo \"$l $p $(cat /proc/$p/comm)\";; esac; "
-                        "done 2>/dev/null; true" % log)
+        owner = node.file(log).user if node.file(log).exists else "root"
+        out = run(node, scan) + run(node, "runuser -u %s -- sh -c %s" % (owner, shlex.quote(scan)))
         found = {}
         for line in out.splitlines():
             path, pid, comm = line.split()[:3]
-            found.setdefault(path, []).append("%s %s" % (pid, comm))
+            if "%s %s" % (pid, comm) not in found.get(path, []):
+                found.setdefault(path, []).append("%s %s" % (pid, comm))
         return found
     if log not in holders():
         pytest.skip("no process holds %s open: %s logs elsewhere on this cluster" % (log, daemon))
