@@ -105,6 +105,7 @@ def test_the_roles_read_the_same_of_a_nodes_inventory_as_of_the_whole(configs, n
         read[name] = json.loads((tmp_path / f"{name}.json").read_text())
     assert read["own"] == read["whole"]
     assert read["own"]["controller_hosts"] == ["controller-machine-1"]
+    assert read["own"]["controller_index"] == (0 if node.startswith("controller") else -1)
     assert len(read["own"]["cluster"]) == (8 if node.startswith("controller") else 0)
 
 
@@ -117,3 +118,32 @@ def test_a_node_the_cluster_lacks_is_an_error_naming_the_config(configs, tmp_pat
                           capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode != 0
     assert "no instance is named 'compute-cpu-99'" in " ".join(done.stderr.split())
+
+
+STANDALONE_INVENTORY = """
+all:
+  hosts:
+    ctl-a: {}
+    ctl-b: {}
+    node-1: {}
+  children:
+    slurm_controller: {hosts: {ctl-a: {}, ctl-b: {}}}
+    slurm_compute: {hosts: {node-1: {}}}
+"""
+
+
+@pytest.mark.parametrize("addresses", [None, ["10.0.0.7", "10.0.0.8"]])
+def test_a_standalone_controllers_place_follows_the_group_with_names_or_addresses(tmp_path, repo_collections,
+                                                                                  addresses):
+    """Standalone: the first host of slurm_controller is the primary, whether the controllers are addressed
+    by their inventory names or by IPs (a name that leaves DNS while its host is down breaks Slurm)."""
+    (tmp_path / "hosts.yml").write_text(STANDALONE_INVENTORY)
+    extra = ["-e", json.dumps({"slurm_common_controller_addresses": addresses})] if addresses else []
+    indexes = {}
+    for host in ("ctl-a", "ctl-b", "node-1"):
+        out = tmp_path / ("%s.json" % host)
+        done = run(tmp_path / "hosts.yml", repo_collections, str(ROLES_READ), "--limit", host,
+                   "-e", "out=%s" % out, *extra)
+        assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
+        indexes[host] = json.loads(out.read_text())["controller_index"]
+    assert indexes == {"ctl-a": 0, "ctl-b": 1, "node-1": -1}
