@@ -93,9 +93,9 @@ def test_the_backup_takes_over_and_gives_control_back(controllers, login, slurm_
         if lost == "slurmctld":
             primary.run("systemctl stop slurmctld")
         else:
-            # The whole primary instance: its slurmctld and its slurmdbd (the backup's slurmdbd, in
-            # standby until now, serves sacct below).
-            podman("stop", "--time", "10", primary.backend.hostname)
+            # The whole primary instance, lost at once as a failed instance is: its slurmctld and its
+            # slurmdbd (the backup's slurmdbd, in standby until now, serves sacct below).
+            podman("kill", primary.backend.hostname)
         # The backup's slurmctld takes over after SlurmctldTimeout, and its takeover program says so.
         wait_for("the backup's takeover", lambda: len(takeover_lines(backup, "is now the primary")) > on_before)
         # It answers once it has read the shared state (longer when the primary's slurmdbd is gone too).
