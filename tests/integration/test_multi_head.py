@@ -5,7 +5,7 @@ The takeover itself is slurmctld's; what is checked here is what the bundle set 
 shared StateSaveLocation (a running job survives the takeover, a new one runs), slurmdbd reachable
 from the login node through it all (sacct lists both jobs), and the takeover programs (their log
 lines; the SNS messages, where the scenario names a queue subscribed to the topic: HPB_SNS_*).
-Waits are bounded; SlurmctldTimeout is low in the scenario (10 s), so the takeover takes ~15 s.
+Waits are bounded; SlurmctldTimeout is 60 s in the scenario (default 120), so a takeover takes about a minute.
 """
 
 import json
@@ -87,7 +87,7 @@ def test_the_backup_takes_over_and_gives_control_back(controllers, login, slurm_
     primary, backup = controllers
     assert ping(login, slurm_bin).get("primary") == "UP"
     on_before = len(takeover_lines(backup, "is now the primary"))
-    job = run(login, "%s/sbatch --parsable --nodes=1 --wrap 'sleep 30'" % slurm_bin).strip().split(";")[0]
+    job = run(login, "%s/sbatch --parsable --nodes=1 --wrap 'sleep 80'" % slurm_bin).strip().split(";")[0]
     wait_for("job %s running" % job, lambda: job_state(login, slurm_bin, job) == "RUNNING", timeout=60)
     try:
         if lost == "slurmctld":
@@ -97,7 +97,8 @@ def test_the_backup_takes_over_and_gives_control_back(controllers, login, slurm_
             # slurmdbd (the backup's slurmdbd, in standby until now, serves sacct below).
             podman("kill", primary.backend.hostname)
         # The backup's slurmctld takes over after SlurmctldTimeout, and its takeover program says so.
-        wait_for("the backup's takeover", lambda: len(takeover_lines(backup, "is now the primary")) > on_before)
+        wait_for("the backup's takeover", lambda: len(takeover_lines(backup, "is now the primary")) > on_before,
+                 timeout=150)
         # It answers once it has read the shared state (longer when the primary's slurmdbd is gone too).
         wait_for("the backup answering in control", lambda: (lambda state: state.get("primary") == "DOWN"
                  and "UP" in state.values())(ping(login, slurm_bin)), timeout=120)
