@@ -1,5 +1,7 @@
 """Multi-head: two controllers sharing slurmctld's state; the backup takes over when the primary's
-slurmctld stops, and gives control back when it returns. Skipped on a cluster with one controller.
+slurmctld stops, and when the primary controller is lost whole (its container killed: slurmctld,
+slurmdbd, munge and sshd with it), and gives control back when it returns. Skipped on a cluster
+with one controller.
 
 The takeover itself is slurmctld's; what is checked here is what the bundle set up for it: the
 shared StateSaveLocation (a running job survives the takeover, a new one runs), slurmdbd reachable
@@ -80,7 +82,7 @@ def podman(*args):
     subprocess.run(["podman", *args], check=True, capture_output=True, timeout=120)
 
 
-# "the whole controller": its container stopped, so its slurmdbd goes too (and its name leaves podman's DNS:
+# "the whole controller": its container killed, so its slurmdbd goes too (and its name leaves podman's DNS:
 # the scenario addresses the controllers by IP).
 @pytest.mark.parametrize("lost", ["slurmctld", "the whole controller"])
 def test_the_backup_takes_over_and_gives_control_back(controllers, login, slurm_bin, lost):
