@@ -78,6 +78,18 @@ def test_the_controllers_share_one_state_folder(controllers, slurm_bin):
         controllers[0].run("rm -f %s" % marker)
 
 
+def test_the_backup_slurmdbd_probes_its_primary(controllers):
+    # A lost instance closes no connection. The standby slurmdbd's idle connection to its primary has
+    # TCP keepalive, but with the kernel's probe interval and count (75 s, 9): in the whole-controller
+    # case below the backup had taken no control 150 s after the loss. The role's
+    # CommunicationParameters makes it about 30 s.
+    conf = controllers[1].file("/etc/slurm/slurmdbd.conf")
+    if not conf.exists:
+        conf = controllers[1].file("/opt/slurm/etc/slurmdbd.conf")
+    line = [x for x in conf.content_string.splitlines() if x.startswith("CommunicationParameters=")]
+    assert line and "keepaliveinterval=" in line[0] and "keepaliveprobes=" in line[0], line
+
+
 def podman(*args):
     subprocess.run(["podman", *args], check=True, capture_output=True, timeout=120)
 
@@ -120,8 +132,8 @@ def test_the_backup_takes_over_and_gives_control_back(controllers, login, slurm_
             # The instance back: systemd starts munge, slurmdbd and slurmctld as the roles enabled them.
             podman("start", primary.backend.hostname)
     # The primary asks for control back: the backup's off program runs; or, where the backup's slurmctld
-    # hangs giving control back (Slurm 22.05, seen here a few times), the standby guard restarts it
-    # within two of its one-minute checks. Then both answer.
+    # hangs giving control back (Slurm 22.05, seen here a few times), the standby guard kills and restarts
+    # it after three of its 30-second checks. Then both answer.
     wait_for("the backup giving control back, or its guard restarting it",
              lambda: len(takeover_lines(backup, "is no longer the primary")) > off_before
              or len(takeover_lines(backup, "standby-guard:")) > guard_before, timeout=210)

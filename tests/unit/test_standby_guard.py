@@ -1,5 +1,6 @@
 """slurm_controller's standby guard (multi-head, backup controllers): it restarts slurmctld only when
-`scontrol ping` shows the primary up and this backup down on two checks in a row, with the unit active.
+`scontrol ping` shows the primary up and this backup down on three checks in a row, with the unit active,
+and then kills the hung process before the restart.
 
 scontrol and systemctl are small fake programs; the real guard runs in the standalone scenario."""
 
@@ -36,17 +37,20 @@ def node(tmp_path):
 HUNG = PING.format(p="ctl-1", ps="UP", b="ctl-2", bs="DOWN")
 
 
-def test_a_backup_down_twice_while_the_primary_answers_is_restarted(node):
+def test_a_backup_down_three_times_while_the_primary_answers_is_killed_and_restarted(node):
+    for _ in range(2):
+        status, calls, log = node(HUNG)
+        assert status == 0 and "restart slurmctld" not in calls and log == ""
     status, calls, log = node(HUNG)
-    assert status == 0 and "restart slurmctld" not in calls and log == ""
-    status, calls, log = node(HUNG)
-    assert status == 0 and calls.count("restart slurmctld") == 1
-    assert "slurmctld on ctl-2 answered nothing for 2 checks" in log
+    assert status == 0 and calls[-2:] == ["kill --signal=SIGKILL slurmctld", "restart slurmctld"]
+    assert "slurmctld on ctl-2 answered nothing for 3 checks" in log
 
 
 def test_an_answer_between_two_down_checks_starts_the_count_again(node):
     node(HUNG)
+    node(HUNG)
     node(PING.format(p="ctl-1", ps="UP", b="ctl-2", bs="UP"))
+    node(HUNG)
     _, calls, _ = node(HUNG)
     assert "restart slurmctld" not in calls
 
@@ -60,9 +64,9 @@ def test_an_answer_between_two_down_checks_starts_the_count_again(node):
     (HUNG, False),                                                     # slurmctld stopped on purpose
 ])
 def test_nothing_is_restarted_otherwise(node, ping_text, active):
-    for _ in range(3):
+    for _ in range(4):
         status, calls, log = node(ping_text, active)
-    assert status == 0 and "restart slurmctld" not in calls and log == ""
+    assert status == 0 and "restart slurmctld" not in calls and not any("kill" in c for c in calls) and log == ""
 
 
 def test_the_ping_lines_of_newer_slurm_releases_are_read():

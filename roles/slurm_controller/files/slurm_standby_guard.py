@@ -1,5 +1,5 @@
 # Installed by the slurm_controller role (multi-head) as slurm-standby-guard, with a first line
-# naming the Python to run it; run every minute by slurm-standby-guard.timer on the backup controllers.
+# naming the Python to run it; run every 30 s by slurm-standby-guard.timer on the backup controllers.
 """Restart a backup controller's slurmctld that hangs while giving control back.
 
 A backup slurmctld that took over gives control back when the primary returns. Slurm 22.05 (Debian
@@ -7,8 +7,9 @@ A backup slurmctld that took over gives control back when the primary returns. S
 the primary logs "backup not completely done relinquishing control", and the backup answers nothing
 and never returns to standby, so the cluster has no backup any more. When `scontrol ping` shows the
 primary UP and this controller DOWN on `--checks` runs in a row while its slurmctld unit is active,
-the guard restarts the unit (slurmctld starts again in standby, as the primary answers) and logs a
-line. Nothing else is touched: a primary that is down, or a stopped unit, is left alone.
+the guard kills the hung slurmctld (a hung one ignores the stop signal: systemd would wait its whole
+stop timeout), restarts the unit (slurmctld starts again in standby, as the primary answers) and logs
+a line. Nothing else is touched: a primary that is down, or a stopped unit, is left alone.
 """
 
 import argparse
@@ -58,7 +59,7 @@ def main(argv=None):
     parser.add_argument("--unit", default="slurmctld")
     parser.add_argument("--name", default=socket.gethostname().split(".")[0],
                         help="this controller's name in SlurmctldHost (default: the short host name)")
-    parser.add_argument("--checks", type=int, default=2, help="DOWN results in a row before a restart")
+    parser.add_argument("--checks", type=int, default=3, help="DOWN results in a row before a restart")
     parser.add_argument("--state", default="/run/slurm-standby-guard")
     parser.add_argument("--log", default="/var/log/slurm/takeover.log")
     parser.add_argument("--systemctl", default="systemctl")
@@ -82,10 +83,11 @@ def main(argv=None):
     write_count(args.state, 0)
     log_line(args.log, "slurmctld on %s answered nothing for %d checks while the primary is up "
                        "(hung giving control back); restarting %s" % (args.name, count, args.unit))
-    result = subprocess.run([args.systemctl, "restart", args.unit], capture_output=True, text=True, check=False)
-    if result.returncode != 0:
-        log_line(args.log, "restarting %s failed: %s" % (args.unit, result.stderr.strip()))
-        return 1
+    for command in (["kill", "--signal=SIGKILL", args.unit], ["restart", args.unit]):
+        result = subprocess.run([args.systemctl, *command], capture_output=True, text=True, check=False)
+        if result.returncode != 0:
+            log_line(args.log, "systemctl %s failed: %s" % (" ".join(command), result.stderr.strip()))
+            return 1
     return 0
 
 
