@@ -90,6 +90,16 @@ def test_every_nodes_exporter_is_up_with_its_inventory_labels(controller, all_no
     assert labels["obs-compute-1"].get("instance_group") == "workers"
 
 
+def test_the_login_nodes_exporter_is_up(controller, login):
+    """The role on a login node (group slurm_login): Prometheus on the controller scrapes its node
+    exporter with node_type login and no partition, and the node runs no Prometheus of its own."""
+    name = login.backend.get_hostname()
+    result = wait_for(controller, 'up{job="node",node="%s"} == 1' % name, lambda r: len(r) == 1)
+    assert result[0]["metric"]["node_type"] == "login"
+    assert not result[0]["metric"].get("partition")
+    assert not login.package("prometheus").is_installed
+
+
 def test_slurm_target_is_up_and_sees_every_compute_node(controller, computes):
     wait_for(controller, 'up{job="slurm"} == 1', lambda r: len(r) == 1)
     wait_for(controller, "slurm_up == 1", lambda r: len(r) == 1)
