@@ -6,6 +6,9 @@ import sys
 
 import pytest
 
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "harness"))
+from dashboard_names import dashboard_names, expand  # noqa: E402 - tests/harness
+
 SCRIPT = pathlib.Path(__file__).resolve().parents[2] / "roles" / "observability" / "files" / "hpb-slurm-metrics"
 
 SINFO = """#!/bin/sh
@@ -113,3 +116,25 @@ def test_without_sdiag_the_other_names_stand(tmp_path):
     result, lines, _ = run(tmp_path)
     assert result.returncode == 0 and "slurm_up 1" in lines
     assert "slurm_nodes_idle 1" in lines and not [line for line in lines if "slurm_scheduler_" in line]
+
+
+def test_the_script_writes_every_name_of_the_readmes_table(tmp_path):
+    """roles/observability/README.md's mapping table, read as the scenario's test reads it: every name
+    is written (sdiag with every line it has after a main and a backfill cycle), once."""
+    names = [name for name, _ in dashboard_names()]
+    assert len(names) == len(set(names)) and len(names) > 30
+    result, lines, _ = run(tmp_path, squeue=SQUEUE_REASONS, sdiag=SDIAG)
+    assert result.returncode == 0, result.stderr
+    written = [line.split(" ")[0] for line in lines if line.startswith("slurm_")]
+    assert [name for name in names if written.count(name) != 1] == []
+
+
+def test_the_readme_table_reader(tmp_path):
+    assert expand("a_{x,y}_{1,2}") == ["a_x_1", "a_x_2", "a_y_1", "a_y_2"]
+    readme = tmp_path / "README.md"
+    readme.write_text("text\n\n  | exporter name | from |\n  | --- | --- |\n  | `s_{a,b}` | x `not_me` |\n"
+                      "  | `s_c` and `s_d` | y |\n\n| `after_the_table` | z |\n")
+    assert [name for name, _ in dashboard_names(readme)] == ["s_a", "s_b", "s_c", "s_d"]
+    readme.write_text("no table\n")
+    with pytest.raises(ValueError, match="exporter name"):
+        dashboard_names(readme)

@@ -174,8 +174,8 @@ def test_the_role_stands_down_where_hyperpods_observability_runs(computes, tmp_p
     assert listening() == ports
 
 
-def test_nodes_not_forced_get_no_exporter(controller, computes):
-    for node in [controller] + [n for n in computes if n.backend.get_hostname() != "obs-compute-1"]:
+def test_nodes_not_forced_get_no_exporter(all_nodes):
+    for node in [n for n in all_nodes if n.backend.get_hostname() != "obs-compute-1"]:
         assert not node.file("/opt/dcgm-exporter").exists
         assert not node.file("/opt/efa-exporter").exists
 

@@ -7,10 +7,16 @@ controller, so nothing but the containers is contacted.
 
 import base64
 import json
+import pathlib
+import re
+import sys
 import time
 import urllib.parse
 
 import pytest
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[2] / "harness"))
+from dashboard_names import dashboard_names  # noqa: E402 - tests/harness
 
 # Prometheus listens on the controller's cluster address only (observability_listen_address).
 API = "http://%s:9090/api/v1/query?query="
@@ -88,6 +94,16 @@ def test_every_nodes_exporter_is_up_with_its_inventory_labels(controller, all_no
     assert labels["obs-compute-1"].get("partition") == "batch"
     assert labels["obs-compute-2"].get("partition") == "debug"
     assert labels["obs-compute-1"].get("instance_group") == "workers"
+
+
+def test_the_login_nodes_exporter_is_up(controller, login):
+    """The role on a login node (group slurm_login): Prometheus on the controller scrapes its node
+    exporter with node_type login and no partition, and the node runs no Prometheus of its own."""
+    name = login.backend.get_hostname()
+    result = wait_for(controller, 'up{job="node",node="%s"} == 1' % name, lambda r: len(r) == 1)
+    assert result[0]["metric"]["node_type"] == "login"
+    assert not result[0]["metric"].get("partition")
+    assert not login.package("prometheus").is_installed
 
 
 def test_slurm_target_is_up_and_sees_every_compute_node(controller, computes):
@@ -178,23 +194,33 @@ def test_a_running_jobs_id_is_on_its_nodes_metrics(controller, computes, slurm_b
 
 
 # The names of the Slurm exporter HyperPod's reference installs, which AWS's Slurm dashboard
-# (grafana.com 4323) reads (the role's README: the mapping). Backfill's sdiag lines appear only after
-# the first backfill cycle: not required here.
-DASHBOARD_NAMES = (["slurm_nodes_%s" % s for s in ("alloc", "comp", "down", "drain", "err", "fail", "idle", "maint",
-                                                   "mix", "resv")]
-                   + ["slurm_cpus_%s" % s for s in ("alloc", "idle", "other", "total")]
-                   + ["slurm_queue_%s" % s for s in ("pending", "pending_dependency", "running", "suspended",
-                                                     "cancelled", "completing", "completed", "configuring", "failed",
-                                                     "timeout", "preempted", "node_fail")]
-                   + ["slurm_scheduler_%s" % s for s in ("threads", "queue_size", "dbd_queue_size", "last_cycle",
-                                                         "cycle_per_minute")])
+# (grafana.com 4323) reads: read from the role README's mapping table (tests/harness/dashboard_names.py).
+FAMILIES = '{__name__=~"slurm_(nodes|cpus|queue|scheduler)_.+",job="%s"}'
 
 
-def test_every_dashboard_name_has_a_series(controller, computes):
-    names = 'count by (__name__) ({__name__=~"slurm_(nodes|cpus|queue|scheduler)_.+",job="slurm"})'
-    found = wait_for(controller, names, lambda r: {s["metric"]["__name__"] for s in r} >= set(DASHBOARD_NAMES))
-    assert {s["metric"]["__name__"] for s in found} >= set(DASHBOARD_NAMES)
-    # Each once (the slurm job only), and right: every compute node is counted in one state.
-    wait_for(controller, 'slurm_nodes_idle + slurm_nodes_alloc + slurm_nodes_mix',
+def test_the_dashboards_node_counts_come_once_from_the_slurm_job(controller, computes):
+    # Every compute node is counted in one state (the login node is in no partition: not counted).
+    wait_for(controller, "slurm_nodes_idle + slurm_nodes_alloc + slurm_nodes_mix",
              lambda r: r and float(r[0]["value"][1]) == len(computes))
-    assert not query(controller, '{__name__=~"slurm_(nodes|cpus|queue|scheduler)_.+",job="node"}')
+    assert not query(controller, FAMILIES % "node")
+
+
+def test_every_name_of_the_readmes_table_has_a_series(controller, computes, slurm_bin):
+    """Each name the README's table documents, asked of Prometheus one by one. sdiag prints some
+    lines only after an event (the README's table says which): the main scheduler's mean cycle
+    after its first cycle, cycles per minute once slurmctld's statistics are a minute old, the
+    backfill scheduler's mean cycle and depth after a backfill cycle (every bf_interval, 30 s) that
+    found a pending job. So one job holds every compute node and a second one waits for them."""
+    names = [name for name, _ in dashboard_names()]
+    assert names and all(re.fullmatch(r"slurm_(nodes|cpus|queue|scheduler)_[a-z_]+", n) for n in names), names
+    sbatch = "%s/sbatch --parsable --nodes=%d" % (slurm_bin, len(computes))
+    jobs = [controller.check_output("%s --exclusive --wrap 'sleep 150'" % sbatch).strip(),
+            controller.check_output("%s --wrap true" % sbatch).strip()]
+    try:
+        wait_for(controller, "count by (__name__) (%s)" % (FAMILIES % "slurm"),
+                 lambda r: {s["metric"]["__name__"] for s in r} >= set(names), timeout=150)
+    finally:
+        controller.run("%s/scancel %s" % (slurm_bin, " ".join(jobs)))
+    missing = [name for name in names if not query(controller, '%s{job="slurm"}' % name)]
+    assert not missing, "no series in Prometheus for %s (sdiag: %s)" % (
+        missing, controller.run("%s/sdiag" % slurm_bin).stdout)
