@@ -154,6 +154,11 @@ def test_the_backup_takes_over_and_gives_control_back(controllers, login, slurm_
              and all(v == "UP" for v in ping(login, slurm_bin).values()))
     assert takeover_lines(primary, "is now the primary")
     run(login, "timeout 120 %s/srun --nodes=1 true" % slurm_bin)
+    # Every node registered with the controller in charge again (none unknown or not responding), as
+    # the checks after this one expect the cluster.
+    wait_for("every node responding", lambda: not [
+        line for line in run(login, "%s/sinfo -h -N -o '%%N %%t'" % slurm_bin).split("\n")
+        if line.strip() and (line.split()[1].startswith("unk") or line.split()[1].endswith("*"))])
 
 
 def test_only_the_backup_runs_the_standby_guard(controllers):
