@@ -67,6 +67,11 @@ def state_location(host, slurm_bin):
     return line.split("=", 1)[1].strip()
 
 
+def mtime(host, path):
+    """path's modification time on host, to the nanosecond (stat -c %Y has seconds only)."""
+    return float(host.check_output("python3 -c 'import os, sys; print(os.stat(sys.argv[1]).st_mtime)' %s" % path))
+
+
 def test_the_controllers_share_one_state_folder(controllers, slurm_bin):
     locations = {state_location(c, slurm_bin) for c in controllers}
     assert len(locations) == 1
@@ -112,10 +117,13 @@ def test_the_backup_takes_over_and_gives_control_back(controllers, login, slurm_
         # slurmctld saves its state a few seconds after a change, in batches: a controller lost before
         # that save takes the job with it (seen: the backup killed it as an orphan), which no setup can
         # change. The instance is lost once the shared state holds the running job.
-        saved_after = int(primary.check_output("date +%s")) + 1
+        # A save already made when the job was seen running may be the last for minutes, so the job is
+        # changed once more (its comment), which slurmctld saves within seconds; times to the nanosecond.
         job_state_file = "%s/job_state" % state_location(primary, slurm_bin)
+        changed_at = float(primary.check_output("date +%s.%N"))
+        run(primary, "%s/scontrol update jobid=%s comment=saved-before-the-loss" % (slurm_bin, job))
         wait_for("slurmctld's state saved with job %s" % job,
-                 lambda: int(primary.check_output("stat -c %%Y %s" % job_state_file)) >= saved_after, timeout=60)
+                 lambda: mtime(primary, job_state_file) > changed_at, timeout=60)
     try:
         if lost == "slurmctld":
             primary.run("systemctl stop slurmctld")
