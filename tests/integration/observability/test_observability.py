@@ -168,6 +168,54 @@ def test_targets_follow_slurms_nodes_without_a_run_on_the_controller(controller)
              timeout=60)
 
 
+def test_a_replaced_node_is_scraped_at_its_new_address_by_the_timer(controller, login, slurm_bin):
+    """A replaced node comes back under its Slurm name at a new address: HyperPod writes that
+    address as the node's NodeAddr, and nothing runs on the controller. Here obs-compute-2's NodeAddr
+    is set to the login node's address (node exporter answers there too); within two of the timer's
+    periods, with no run and no start by hand, Prometheus scrapes obs-compute-2 at that address."""
+    node = "obs-compute-2"
+    line = controller.check_output("%s/scontrol -o show node %s" % (slurm_bin, node))
+    before = re.search(r"\bNodeAddr=(\S+)", line).group(1)
+    new = address(controller, login.backend.get_hostname())
+    assert new != before
+    update = "%s/scontrol update NodeName=%s NodeAddr=%%s" % (slurm_bin, node)
+    controller.check_output(update % new)
+    try:
+        wait_for(controller, 'up{job="node",node="%s",instance="%s:9100"} == 1' % (node, new),
+                 lambda r: len(r) == 1, timeout=75)
+    finally:
+        controller.check_output(update % before)
+    wait_for(controller, 'up{job="node",node="%s",instance="%s:9100"} == 1' % (node, before),
+             lambda r: len(r) == 1, timeout=75)
+
+
+def test_an_added_group_is_scraped_by_the_timer(controller, login, slurm_bin):
+    """A group added to a running cluster reaches the controller as HyperPod's UpdateCluster brings
+    it: new NodeName and PartitionName lines in slurm.conf and slurmctld restarted, no run of the
+    bundle there. Here a node obs-added (at the login node's address, where node exporter answers)
+    in a partition of its own; within two of the timer's periods Prometheus scrapes it as a compute
+    node of that partition. slurm.conf is put back and slurmctld restarted after."""
+    conf = controller.check_output("%s/scontrol show config" % slurm_bin).split("SLURM_CONF")[1].split("=", 1)[1]
+    conf = conf.split("\n")[0].strip()
+    new = address(controller, login.backend.get_hostname())
+    controller.check_output("cp -p %s /root/slurm.conf.before-added-group" % conf)
+    try:
+        controller.check_output("printf 'NodeName=obs-added NodeAddr=%s CPUs=1\\nPartitionName=added Nodes=obs-added\\n' "
+                                ">> %s && systemctl restart slurmctld" % (new, conf))
+        up = wait_for(controller, 'up{job="node",node="obs-added"} == 1', lambda r: len(r) == 1, timeout=75)
+        assert up[0]["metric"]["instance"] == "%s:9100" % new
+        assert up[0]["metric"]["node_type"] == "compute" and up[0]["metric"]["partition"] == "added"
+    finally:
+        controller.check_output("mv /root/slurm.conf.before-added-group %s && systemctl restart slurmctld" % conf)
+    wait_for(controller, 'up{job="node",node="obs-added"}', lambda r: not r, timeout=75)
+    # Every compute node registered again (a restarted slurmctld sees them unknown for a few seconds).
+    wait_for(controller, 'up{job="node",node_type="compute"} == 1', lambda r: len(r) == 2, timeout=30)
+    deadline = time.monotonic() + 60
+    while "unk" in controller.check_output("%s/sinfo -h -o %%t" % slurm_bin) and time.monotonic() < deadline:
+        time.sleep(2)
+    assert "unk" not in controller.check_output("%s/sinfo -h -o %%t" % slurm_bin)
+
+
 def test_a_running_jobs_id_is_on_its_nodes_metrics(controller, computes, slurm_bin):
     """hpb-job-metrics on the compute nodes: slurm_job_info{jobid} while the job runs there, joined
     with node exporter's series; slurm_job_gpu from the DCGM job mapping (written here as
