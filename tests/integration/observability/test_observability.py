@@ -195,8 +195,8 @@ def test_an_added_group_is_scraped_by_the_timer(controller, login, slurm_bin):
     bundle there. Here a node obs-added (at the login node's address, where node exporter answers)
     in a partition of its own; within two of the timer's periods Prometheus scrapes it as a compute
     node of that partition. slurm.conf is put back and slurmctld restarted after."""
-    conf = controller.check_output("%s/scontrol show config" % slurm_bin).split("SLURM_CONF")[1].split("=", 1)[1]
-    conf = conf.split("\n")[0].strip()
+    config = controller.check_output("%s/scontrol show config" % slurm_bin)
+    conf = re.search(r"^SLURM_CONF\s*=\s*(\S+)", config, re.MULTILINE).group(1)
     new = address(controller, login.backend.get_hostname())
     controller.check_output("cp -p %s /root/slurm.conf.before-added-group" % conf)
     try:
