@@ -120,3 +120,97 @@ def test_content_that_is_not_text_is_refused(playbook, tmp_path):
     done, _ = run(playbook, tmp_path, play=play)
     assert done.returncode != 0 and "content is a dict, not text" in " ".join(done.stdout.split()), done.stdout
     assert not (tmp_path / "out" / "a.py").exists()
+
+
+PLAY_ALL = """\
+- hosts: localhost
+  connection: local
+  gather_facts: false
+  tasks:
+    - name: Folders, files, links and removals in one run
+      hyperpod.slurm.write_files:
+        folders:
+          - {{path: {root}/new/deeper, mode: "0750"}}
+        files:
+          - dest: {root}/new/deeper/settings.json
+            json: {{b: [1, 2], a: "x"}}
+            mode: "0640"
+          - dest: {root}/new/seed.txt
+            content: "first\\n"
+            force: false
+            mode: "0644"
+        links:
+          - {{dest: {root}/new/second-name, src: deeper/settings.json}}
+        absent: [{root}/old.gate, {root}/never-there]
+      register: result
+    - name: Keep the result
+      ansible.builtin.copy:
+        content: "{{{{ result | to_json }}}}"
+        dest: {root}/result.json
+        mode: "0600"
+      check_mode: false
+    - name: to_nice_json's bytes, for comparison
+      ansible.builtin.copy:
+        content: "{{{{ {{'b': [1, 2], 'a': 'x'}} | to_nice_json }}}}\\n"
+        dest: {root}/expected.json
+        mode: "0600"
+      check_mode: false
+"""
+
+
+def run_all(playbook, tmp_path, *args):
+    root = tmp_path / "root"
+    root.mkdir(exist_ok=True)
+    play = tmp_path / "play.yml"
+    play.write_text(PLAY_ALL.format(root=root))
+    done = playbook(play, *args, cwd=tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return root, json.loads((root / "result.json").read_text())["changed_files"]
+
+
+def test_folders_links_json_and_removals(playbook, tmp_path):
+    root = tmp_path / "root"
+    root.mkdir()
+    (root / "old.gate").write_text("x")
+    new = root / "new"
+
+    _, changed = run_all(playbook, tmp_path, "--check")
+    assert changed == [str(new / "deeper"), str(new / "deeper" / "settings.json"), str(new / "seed.txt"),
+                       str(new / "second-name"), str(root / "old.gate")]
+    assert not new.exists() and (root / "old.gate").exists()  # check mode: nothing done
+
+    _, changed = run_all(playbook, tmp_path)
+    assert len(changed) == 5
+    assert (new / "deeper").stat().st_mode & 0o777 == 0o750
+    assert (new / "deeper" / "settings.json").read_bytes() == (root / "expected.json").read_bytes()
+    assert os.readlink(new / "second-name") == "deeper/settings.json"
+    assert not (root / "old.gate").exists()
+
+    (new / "seed.txt").write_text("the cluster's own\n")  # force false: never overwritten
+    _, changed = run_all(playbook, tmp_path)
+    assert changed == [] and (new / "seed.txt").read_text() == "the cluster's own\n"
+
+    os.unlink(new / "second-name")
+    os.symlink("elsewhere", new / "second-name")  # a link moved away is pointed back
+    os.chmod(new / "deeper", 0o777)
+    _, changed = run_all(playbook, tmp_path)
+    assert changed == [str(new / "deeper"), str(new / "second-name")]
+    assert os.readlink(new / "second-name") == "deeper/settings.json"
+
+
+def test_a_folder_in_absent_or_a_file_in_links_is_refused(playbook, tmp_path):
+    root = tmp_path / "root"
+    (root / "new").mkdir(parents=True)
+    (root / "new" / "second-name").write_text("a file, not a link")
+    play = tmp_path / "play.yml"
+    play.write_text(PLAY_ALL.format(root=root))
+    done = playbook(play, cwd=tmp_path)
+    out = " ".join(done.stdout.split())
+    assert done.returncode != 0 and "second-name exists and is not a link" in out, out
+    assert not (root / "new" / "deeper").exists()  # refused before anything was made
+
+    (root / "new" / "second-name").unlink()
+    (root / "old.gate").mkdir()
+    done = playbook(play, cwd=tmp_path)
+    out = " ".join(done.stdout.split())
+    assert done.returncode != 0 and "old.gate is a folder" in out, out
