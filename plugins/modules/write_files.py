@@ -13,7 +13,7 @@ description:
     change) per file, which is most of a no-op rerun's time for small files (bench/RESULTS.md).
   - Then points each link of O(links) at its target and removes the paths of O(absent). Nothing is
     written when an entry is wrong (a relative path, a mode that is not octal, content that is not
-    text, a file whose folder neither exists nor is in O(folders)): the run fails naming it first.
+    text, a file whose folder neither exists nor is in O(folders)) - the run fails naming it first.
   - O(files[].json) instead of O(files[].content) writes data as JSON, in the bytes of
     C(to_nice_json) followed by a newline (ansible-core 2.17 turns templated text that starts with a
     brace into a dict, so JSON cannot go through O(files[].content)).
