@@ -16,8 +16,10 @@ short_description: One line per task with its time and result, a table per role,
 description:
   - For every task result, one line with its duration, role, task name and result
     (C(ok), C(changed), C(failed), C(skipped), C(ignored), C(unreachable)); at the end a table
-    of counts and seconds per role, the verdict, and the failure in one line, which starts with
-    C(FAILED) and names the role, the task and the reason.
+    of counts, seconds and seconds waited per role, the verdict, and the failure in one line, which
+    starts with C(FAILED) and names the role, the task and the reason.
+  - Waited is the time of tasks tagged C(waiting), those that wait for another node or service
+    (slurmctld, slurmdbd, the file system, the platform's slurm.conf), reported apart from work.
   - Counts are the PLAY RECAP's. A role's argument spec refusing a value is reported as the task
     C(argument spec), with the refused arguments.
   - Tasks of the collection's shared role C(packages), which other roles include for one step
@@ -25,8 +27,8 @@ description:
     their task's name after the including task's; the include, its argument check and its skipped
     tasks show no line.
   - With O(summary_dir), the run's summary as JSON, in C(summary-<UTC stamp>.json) and
-    C(summary-latest.json), with the fields node, status, check, started, elapsed_seconds, ok,
-    changed, failed, skipped, roles and failure. bootstrap.py adds mode, rc, artifacts and log.
+    C(summary-latest.json), with the fields node, status, check, started, elapsed_seconds,
+    waited_seconds, ok, changed, failed, skipped, roles (each with seconds and waited) and failure. bootstrap.py adds mode, rc, artifacts and log.
   - It runs beside the stdout callback, whose output stays where it goes. It is made for runs of
     one host at a time (HyperPod's nodes converge themselves); with several hosts, the summary
     names them all.
@@ -131,7 +133,8 @@ class CallbackModule(CallbackBase):
         started = self._task_start.pop((host, task._uuid), None)
         duration = time.monotonic() - started if started is not None else 0.0
         role, name, shown = reported_as(task, kind)
-        status = self._tally.result(role, name, host, kind, result._result, duration, ignored)
+        status = self._tally.result(role, name, host, kind, result._result, duration, ignored,
+                                    waiting=run_summary.WAITING in (task.tags or []))
         if shown:
             self._show(run_summary.task_line(duration, role, name, status))
 

@@ -16,6 +16,9 @@ from ansible_collections.hyperpod.slurm.plugins.plugin_utils.inputs import one_l
 
 TASK_LINE_WIDTH = 64
 COUNTS = ("ok", "changed", "failed", "skipped")
+# The tag of tasks that wait for another node or service (slurmctld, slurmdbd, the file system, the
+# platform's slurm.conf): their time is reported apart from work, as "waited".
+WAITING = "waiting"
 
 
 def stamp(epoch):
@@ -31,10 +34,12 @@ class Tally:
         self.roles = {}
         self.failure = None
 
-    def result(self, role, task, host, kind, res, duration, ignored=False):
-        """One task result; kind: ok, failed, skipped or unreachable. Returns its status word."""
+    def result(self, role, task, host, kind, res, duration, ignored=False, waiting=False):
+        """One task result; kind: ok, failed, skipped or unreachable; waiting: the task waits for
+        another node or service (its tag WAITING), its time is also counted as waited. Returns its
+        status word."""
         res = res if isinstance(res, dict) else {}
-        counts = self.roles.setdefault(role, {**dict.fromkeys(COUNTS, 0), "seconds": 0.0})
+        counts = self.roles.setdefault(role, {**dict.fromkeys(COUNTS, 0), "seconds": 0.0, "waited": 0.0})
         changed = bool(res.get("changed"))
         if kind in ("failed", "unreachable") and ignored:
             status = "ignored"
@@ -54,6 +59,7 @@ class Tally:
             counts["changed"] += changed
         # seconds: the role's tasks' time (one host, tasks one after another), for bench/converge.py
         counts["seconds"] += duration
+        counts["waited"] += duration if waiting else 0.0
         return status
 
 
@@ -89,8 +95,10 @@ def summary(node, check, started, elapsed, totals, roles, failure):
         "check": bool(check),
         "started": started,
         "elapsed_seconds": round(elapsed, 1),
+        "waited_seconds": round(sum(c.get("waited", 0.0) for c in roles.values()), 1),
         **totals,
-        "roles": {name: dict(c, seconds=round(c["seconds"], 1)) for name, c in roles.items()},
+        "roles": {name: dict(c, seconds=round(c["seconds"], 1), waited=round(c.get("waited", 0.0), 1))
+                  for name, c in roles.items()},
         "failure": failure if totals["failed"] else None,
     }
 
@@ -106,11 +114,13 @@ def reported(custom):
 
 
 def table(summary):
-    """The lines a run ends with: counts and seconds per role, the total, the verdict."""
-    lines = ["", f"{'role':<28}{'ok':>6}{'changed':>9}{'failed':>8}{'skipped':>9}{'seconds':>9}"]
-    rows = list(summary["roles"].items()) + [("total", dict(summary, seconds=summary["elapsed_seconds"]))]
+    """The lines a run ends with: counts, seconds and seconds waited per role, the total, the verdict."""
+    lines = ["", f"{'role':<28}{'ok':>6}{'changed':>9}{'failed':>8}{'skipped':>9}{'seconds':>9}{'waited':>8}"]
+    rows = list(summary["roles"].items()) + [
+        ("total", dict(summary, seconds=summary["elapsed_seconds"], waited=summary.get("waited_seconds", 0.0)))]
     for name, c in rows:
-        lines.append(f"{name:<28}{c['ok']:>6}{c['changed']:>9}{c['failed']:>8}{c['skipped']:>9}{c['seconds']:>9.1f}")
+        lines.append(f"{name:<28}{c['ok']:>6}{c['changed']:>9}{c['failed']:>8}{c['skipped']:>9}{c['seconds']:>9.1f}"
+                     f"{c.get('waited', 0.0):>8.1f}")
     lines.append(f"{summary['node']}: {summary['status']} in {summary['elapsed_seconds']:.1f}s"
                  f"{' (check mode)' if summary['check'] else ''}")
     return lines

@@ -144,6 +144,8 @@ def test_run_summary_counts_match_the_play_recap(converged):
     assert (summary["ok"], summary["changed"], summary["failed"], summary["skipped"]) == (6, 3, 0, 1)
     roles = {name: dict(counts) for name, counts in summary["roles"].items()}
     seconds = {name: counts.pop("seconds") for name, counts in roles.items()}
+    waited = {name: counts.pop("waited") for name, counts in roles.items()}
+    assert all(0 <= waited[name] <= seconds[name] for name in roles)
     assert roles == {"fixture_role": {"ok": 2, "changed": 1, "failed": 0, "skipped": 0},
                      "-": {"ok": 4, "changed": 2, "failed": 0, "skipped": 1}}
     assert all(isinstance(s, float) and 0 <= s <= summary["elapsed_seconds"] for s in seconds.values())

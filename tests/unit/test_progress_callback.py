@@ -47,10 +47,13 @@ def test_the_summary_and_the_failure(played):
     summaries = sorted(played["log"].glob("summary-2*.json"))
     latest = json.loads((played["log"] / "summary-latest.json").read_text())
     assert len(summaries) == 2 and json.loads(summaries[-1].read_text()) == latest
-    assert set(latest) == {"node", "status", "check", "started", "elapsed_seconds", "ok", "changed", "failed",
-                           "skipped", "roles", "failure"}
+    assert set(latest) == {"node", "status", "check", "started", "elapsed_seconds", "waited_seconds", "ok",
+                           "changed", "failed", "skipped", "roles", "failure"}
     assert (latest["node"], latest["status"], latest["failed"]) == ("compute-gpu-1", "failed", 1)
     assert latest["failure"]["task"] == "Break on purpose"
+    ok_run = json.loads(summaries[0].read_text())  # the tagged task's time is waited; the role's is not
+    assert ok_run["roles"]["-"]["waited"] > 0 and ok_run["roles"]["fixture_role"]["waited"] == 0
+    assert ok_run["waited_seconds"] == ok_run["roles"]["-"]["waited"]
 
 
 def test_counts_as_the_play_recap_counts():
@@ -58,10 +61,11 @@ def test_counts_as_the_play_recap_counts():
     statuses = [tally.result("r", "a", "h", "ok", {"changed": True}, 1.0),
                 tally.result("r", "b", "h", "failed", {"msg": "x"}, 0.5, ignored=True),
                 tally.result("r", "c", "h", "skipped", {}, 0.0),
-                tally.result("-", "d", "h", "unreachable", {"msg": "gone"}, 2.0)]
-    assert statuses == ["changed", "ignored", "skipped", "unreachable"]
-    assert tally.roles == {"r": {"ok": 2, "changed": 1, "failed": 0, "skipped": 1, "seconds": 1.5},
-                           "-": {"ok": 0, "changed": 0, "failed": 1, "skipped": 0, "seconds": 2.0}}
+                tally.result("-", "d", "h", "unreachable", {"msg": "gone"}, 2.0),
+                tally.result("r", "e", "h", "ok", {}, 4.0, waiting=True)]
+    assert statuses == ["changed", "ignored", "skipped", "unreachable", "ok"]
+    assert tally.roles == {"r": {"ok": 3, "changed": 1, "failed": 0, "skipped": 1, "seconds": 5.5, "waited": 4.0},
+                           "-": {"ok": 0, "changed": 0, "failed": 1, "skipped": 0, "seconds": 2.0, "waited": 0.0}}
     assert tally.failure == {"role": "-", "task": "d", "host": "h", "msg": "gone"}
 
 
@@ -79,12 +83,14 @@ def test_failure_messages():
 def test_the_table():
     summary = run_summary.summary("n1", True, "20260101T000000Z", 12.34, {"ok": 3, "changed": 1, "failed": 0,
                                                                           "skipped": 2},
-                                  {"fsx": {"ok": 3, "changed": 1, "failed": 0, "skipped": 2, "seconds": 10.04}}, None)
+                                  {"fsx": {"ok": 3, "changed": 1, "failed": 0, "skipped": 2, "seconds": 10.04,
+                                           "waited": 6.06}}, None)
+    assert summary["waited_seconds"] == 6.1 and summary["roles"]["fsx"]["waited"] == 6.1
     assert run_summary.table(summary) == [
         "",
-        "role                            ok  changed  failed  skipped  seconds",
-        "fsx                              3        1       0        2     10.0",
-        "total                            3        1       0        2     12.3",
+        "role                            ok  changed  failed  skipped  seconds  waited",
+        "fsx                              3        1       0        2     10.0     6.1",
+        "total                            3        1       0        2     12.3     6.1",
         "n1: successful in 12.3s (check mode)",
     ]
 
