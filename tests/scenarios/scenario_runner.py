@@ -8,12 +8,26 @@ import threading
 import time
 from dataclasses import dataclass
 
+import yaml
+
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 LOGS = ROOT / ".cache" / "logs"
 SCENARIOS = sorted(p.name for p in (ROOT / "molecule").iterdir() if (p / "molecule.yml").exists())
 # About the minutes each takes alone on the 2-core machine (tests/README.md): the longest start first,
 # so that the last one to finish is a short one. A scenario not listed starts first.
 MINUTES = {"hyperpod": 9, "faults": 9, "standalone": 8, "observability": 4.5, "containers": 3.5, "slurm24": 3.5}
+
+
+def remove_named_volumes(scenario, env):
+    """A scenario starts on fresh named volumes (molecule's destroy keeps them): an earlier run's
+    volume holds its data (the standalone controllers' shared state) and, seen with podman 4.3, a
+    lock that podman has since given to a new container ("deadlock due to lock mismatch")."""
+    config = yaml.safe_load((ROOT / "molecule" / scenario / "molecule.yml").read_text())
+    sources = {volume.split(":", 1)[0] for platform in config.get("platforms", [])
+               for volume in platform.get("volumes", [])}
+    names = {source for source in sources if "/" not in source}  # not a path bound from this machine
+    for name in sorted(names):
+        subprocess.run(["podman", "volume", "rm", "--force", name], env=env, capture_output=True, check=False)
 
 
 @dataclass
@@ -57,6 +71,7 @@ class Runner:
         env = dict(os.environ, CONTAINERS_CONF=str(ROOT / "tests" / "harness" / "containers.conf"),
                    PATH=str(pathlib.Path(sys.executable).parent) + os.pathsep + os.environ["PATH"],
                    ANSI_COLORS_DISABLED="1", NO_COLOR="1", PY_COLORS="0")
+        remove_named_volumes(scenario, env)
         started = time.monotonic()
         self.started[scenario] = time.time()
         try:
