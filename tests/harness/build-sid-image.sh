@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Builds localhost/hpb-sid-slurm once: Debian sid (unstable) with Slurm 25.11 or newer (slurmctld,
+# slurmd, munge) and Prometheus, no systemd, for tests/unit/test_slurm_native_metrics.py: the only
+# Slurm with MetricsType=metrics/openmetrics reachable here. About 45 s (debootstrap) + 10 s (import).
+# Apart from build-images.sh: sid moves and may not be fetchable; then this exits 3 and the test
+# skips, while every other image still builds. FORCE=1 rebuilds.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+export CONTAINERS_CONF="$here/containers.conf"
+mirror=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
+image=localhost/hpb-sid-slurm:latest
+recipe=$(sha256sum "$0" | cut -c1-16)
+if [ "${FORCE:-0}" != 1 ] && podman image exists "$image" &&
+  [ "$(podman image inspect --format '{{ index .Labels "hpb.recipe" }}' "$image")" = "$recipe" ]; then
+  exit 0
+fi
+root=$(mktemp -d /var/tmp/hpb-sid-rootfs.XXXXXX)
+trap 'rm -rf "$root"' EXIT
+echo "building $image (debootstrap sid, about a minute)"
+if ! debootstrap --variant=minbase --include=slurmctld,slurmd,slurm-client,munge,prometheus,curl,ca-certificates \
+  sid "$root" "$mirror" >"$root.log" 2>&1; then
+  echo "debootstrap of Debian sid failed (sid moves; see $root.log)" >&2
+  exit 3
+fi
+rm -f "$root.log"
+tar -C "$root" --exclude=./usr/share/doc --exclude=./usr/share/man -c . |
+  podman import --quiet --change 'CMD ["/bin/sleep", "infinity"]' --change "LABEL hpb.recipe=$recipe" - "$image" >/dev/null

@@ -1,0 +1,217 @@
+"""slurmctld's own metrics (Slurm 25.11 and newer) under the names of AWS's Slurm dashboard
+(plugins/filter/slurm_native_metrics.py): the version choice, the mapping against the role README's
+table, and, in a container of Debian sid (the only Slurm 25.11+ reachable here), a real slurmctld
+turned on by the roles' settings and scraped by a real Prometheus with the role's scrape job."""
+
+import json
+import os
+import pathlib
+import re
+import shutil
+import subprocess
+import sys
+import time
+import urllib.parse
+
+import pytest
+import yaml
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests" / "harness"))
+from dashboard_names import dashboard_names, expand  # noqa: E402 - tests/harness
+from plugins.filter.slurm_native_metrics import (  # noqa: E402
+    NATIVE_MISSING, NATIVE_TO_DASHBOARD, slurm_metrics_source, slurm_native_dashboard_names,
+    slurm_native_metrics_conf, slurm_native_rules, slurm_native_scrape_job)
+
+CONFIG_2605 = """Configuration data as of 2026-12-04T14:40:00
+MetricsAuthUsers        = (null)
+MetricsParameters       = (null)
+MetricsType             = metrics/openmetrics
+PrivateData             = none
+SlurmctldPort           = 6817
+SLURM_VERSION           = 26.05.5
+"""
+
+
+@pytest.mark.parametrize("version, wanted, keys", [
+    ("slurm 26.05.5", True, {"MetricsType": "metrics/openmetrics"}),
+    ("slurm 25.11.0", True, {"MetricsType": "metrics/openmetrics"}),
+    ("slurm 25.05.3", True, {}),
+    ("slurm 24.11.5", True, {}),
+    ("slurm 22.05.8", True, {}),
+    ("slurm 26.05.5", False, {}),
+    ("", True, {}),
+])
+def test_metrics_type_only_where_slurmctld_has_the_plugin(version, wanted, keys):
+    assert slurm_native_metrics_conf(version, wanted) == keys
+
+
+@pytest.mark.parametrize("change, setting, source, reason", [
+    ({}, "auto", "native", "Slurm 26.05 serves its own metrics"),
+    ({}, "native", "native", "slurmctld's port 6817"),
+    ({}, "script", "script", "observability_slurm_metrics_source is script"),
+    ({"SLURM_VERSION": "24.11.5", "MetricsType": "(null)"}, "auto", "script", "Slurm 24.11 has no metrics plugin"),
+    ({"MetricsType": "(null)"}, "auto", "script", "without MetricsType=metrics/openmetrics"),
+    ({"PrivateData": "jobs"}, "auto", "script", "PrivateData=jobs"),
+    ({"PrivateData": "jobs", "MetricsParameters": "ignore_private_data"}, "auto", "native", "serves"),
+    ({"MetricsAuthUsers": "alice"}, "auto", "script", "MetricsAuthUsers"),
+    ({"SlurmctldPort": "6820-6824"}, "auto", "native", "port 6820"),
+])
+def test_the_source_follows_slurmctlds_configuration(change, setting, source, reason):
+    text = CONFIG_2605
+    for key, value in change.items():
+        text = re.sub(r"^%s\s*=.*$" % key, "%s = %s" % (key, value), text, flags=re.MULTILINE)
+    chosen = slurm_metrics_source(text, setting)
+    assert chosen["source"] == source and reason in chosen["reason"]
+
+
+def test_no_configuration_means_the_script():
+    assert slurm_metrics_source("", "auto") == {
+        "source": "script", "port": 6817,
+        "reason": "slurmctld's release is unknown (scontrol show config failed): the shipped script writes them"}
+
+
+def test_the_readme_table_is_the_native_names_plus_the_missing_ones():
+    table = {name for name, _ in dashboard_names()}
+    native = set(slurm_native_dashboard_names())
+    assert native <= table and set(NATIVE_MISSING) <= table
+    assert table == native | set(NATIVE_MISSING)
+    assert not native & set(NATIVE_MISSING)
+
+
+def test_the_readme_names_every_native_source():
+    """The table's last column (slurmctld's own names) names every native name the mapping renames or keeps."""
+    rows = {row for _, row in dashboard_names()}
+    documented = {name for row in rows for pattern in re.findall(r"`([^`]+)`", row.strip("|").split("|")[-1])
+                  for name in expand(pattern)}
+    assert set(NATIVE_TO_DASHBOARD) <= documented, set(NATIVE_TO_DASHBOARD) - documented
+
+
+def test_the_scrape_job_renames_and_keeps_the_rest():
+    job = slurm_native_scrape_job("10.1.0.5", 6817)
+    assert job["job_name"] == "slurm"
+    assert [c["labels"]["__metrics_path__"] for c in job["static_configs"]] == [
+        "/metrics/jobs", "/metrics/nodes", "/metrics/scheduler"]
+    assert {c["targets"][0] for c in job["static_configs"]} == {"10.1.0.5:6817"}
+    renames = {r["regex"]: r["replacement"] for r in job["metric_relabel_configs"]}
+    assert renames["slurm_nodes_mixed"] == "slurm_nodes_mix" and renames["slurm_jobs_pending"] == "slurm_queue_pending"
+    assert "slurm_nodes_idle" not in renames  # the same name in both
+    assert all(r["target_label"] == "__name__" and r["source_labels"] == ["__name__"]
+               for r in job["metric_relabel_configs"])
+    rules = slurm_native_rules()["groups"][0]["rules"]
+    assert {r["record"] for r in rules} == {"slurm_cpus_alloc", "slurm_cpus_idle", "slurm_cpus_other", "slurm_cpus_total"}
+
+
+# ---- a real slurmctld 26.05 (Debian sid) and a real Prometheus, in one container ----
+
+IMAGE = "localhost/hpb-sid-slurm:latest"
+NAME = "hpb-sid-native-metrics"
+RUN = """set -e
+mkdir -p /var/lib/slurm/slurmctld /var/lib/slurm/slurmd /run/munge /var/log/slurm
+chown slurm: /var/lib/slurm/slurmctld
+dd if=/dev/urandom bs=1024 count=1 of=/etc/munge/munge.key 2>/dev/null
+chown munge: /etc/munge/munge.key /run/munge; chmod 400 /etc/munge/munge.key
+su -s /bin/sh munge -c /usr/sbin/munged
+slurmd
+slurmctld
+"""
+SLURM_CONF = """ClusterName=native
+SlurmctldHost={host}
+SlurmUser=slurm
+StateSaveLocation=/var/lib/slurm/slurmctld
+SlurmdSpoolDir=/var/lib/slurm/slurmd
+ProctrackType=proctrack/linuxproc
+TaskPlugin=task/none
+SelectType=select/cons_tres
+SlurmctldLogFile=/var/log/slurm/slurmctld.log
+SlurmdLogFile=/var/log/slurm/slurmd.log
+NodeName={host} CPUs=2 State=UNKNOWN
+PartitionName=dev Nodes=ALL Default=YES MaxTime=INFINITE State=UP
+"""
+
+
+def podman(*args, check=True, input=None):
+    done = subprocess.run(["podman"] + list(args), capture_output=True, text=True, input=input)
+    if check:
+        assert done.returncode == 0, "podman %s: %s%s" % (" ".join(args[:3]), done.stdout[-2000:], done.stderr[-2000:])
+    return done
+
+
+@pytest.fixture(scope="module")
+def sid_slurm():
+    if not shutil.which("podman") or not shutil.which("debootstrap"):
+        pytest.skip("no podman or debootstrap: the Debian sid image cannot be built here")
+    env = dict(os.environ, CONTAINERS_CONF=os.environ.get("CONTAINERS_CONF",
+                                                          str(ROOT / "tests" / "harness" / "containers.conf")))
+    os.environ["CONTAINERS_CONF"] = env["CONTAINERS_CONF"]
+    built = subprocess.run(["bash", str(ROOT / "tests" / "harness" / "build-sid-image.sh")], env=env,
+                           capture_output=True, text=True)
+    if built.returncode == 3:
+        pytest.skip("Debian sid could not be fetched (it moves): " + built.stderr.strip()[-300:])
+    assert built.returncode == 0, built.stdout + built.stderr
+    podman("rm", "-f", "-t", "0", NAME, check=False)
+    podman("run", "-d", "--name", NAME, "--hostname", NAME, IMAGE)
+    try:
+        yield NAME
+    finally:
+        podman("rm", "-f", "-t", "0", NAME, check=False)
+
+
+def sh(container, script, check=True):
+    return podman("exec", "-i", container, "sh", "-c", script, check=check)
+
+
+def prometheus_query(container, query):
+    url = "http://127.0.0.1:9090/api/v1/query?query=" + urllib.parse.quote(query)
+    return json.loads(sh(container, "curl -sS '%s'" % url).stdout)["data"]["result"]
+
+
+def test_a_real_slurmctld_26_05_feeds_the_dashboard_names(sid_slurm):
+    version = sh(sid_slurm, "slurmctld -V").stdout
+    keys = slurm_native_metrics_conf(version, True)
+    assert keys == {"MetricsType": "metrics/openmetrics"}, version
+    conf = SLURM_CONF.format(host=sid_slurm) + "".join("%s=%s\n" % item for item in keys.items())
+    podman("exec", "-i", sid_slurm, "sh", "-c", "cat > /etc/slurm/slurm.conf", input=conf)
+    sh(sid_slurm, RUN)
+    for _ in range(60):
+        if "idle" in sh(sid_slurm, "sinfo -h -o %T", check=False).stdout:
+            break
+        time.sleep(0.5)
+    source = slurm_metrics_source(sh(sid_slurm, "scontrol show config").stdout, "auto")
+    assert source["source"] == "native", source
+    # One running job holding both CPUs, one waiting for them.
+    sh(sid_slurm, "useradd -m alice && su alice -c 'cd && sbatch -n2 --wrap \"sleep 600\" && "
+                  "sbatch -n2 --wrap \"sleep 600\"'")
+    config = {"global": {"scrape_interval": "2s", "evaluation_interval": "2s"},
+              "rule_files": ["/etc/prometheus/hpb-slurm-rules.yml"],
+              "scrape_configs": [slurm_native_scrape_job("127.0.0.1", source["port"])]}
+    podman("exec", "-i", sid_slurm, "sh", "-c", "mkdir -p /etc/prometheus && cat > /etc/prometheus/hpb-slurm-rules.yml",
+           input=yaml.safe_dump(slurm_native_rules()))
+    podman("exec", "-i", sid_slurm, "sh", "-c", "cat > /etc/prometheus/prometheus.yml", input=yaml.safe_dump(config))
+    checked = sh(sid_slurm, "promtool check config /etc/prometheus/prometheus.yml", check=False)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    sh(sid_slurm, "cd /tmp && nohup prometheus --config.file=/etc/prometheus/prometheus.yml "
+                  "--storage.tsdb.path=/tmp/prometheus >/tmp/prometheus.log 2>&1 &")
+    wanted = slurm_native_dashboard_names()
+    deadline = time.monotonic() + 60
+    while True:
+        found = {}
+        try:
+            found = {name: prometheus_query(sid_slurm, '%s{job="slurm"}' % name) for name in wanted}
+        except (ValueError, KeyError, AssertionError):
+            pass
+        missing = [name for name in wanted if not found.get(name)]
+        if not missing or time.monotonic() > deadline:
+            break
+        time.sleep(2)
+    assert not missing, "no series for %s; prometheus: %s" % (missing, sh(sid_slurm, "tail -5 /tmp/prometheus.log").stdout)
+    value = {name: float(found[name][0]["value"][1]) for name in wanted}
+    assert value["slurm_queue_running"] == 1 and value["slurm_queue_pending"] == 1
+    assert value["slurm_cpus_total"] == 2 and value["slurm_cpus_alloc"] == 2 and value["slurm_cpus_idle"] == 0
+    assert value["slurm_nodes_alloc"] == 1 and value["slurm_nodes_idle"] == 0
+    # Renamed, not copied: the native names that were renamed are gone, the others stay.
+    assert not prometheus_query(sid_slurm, 'slurm_nodes_mixed{job="slurm"}')
+    assert prometheus_query(sid_slurm, 'slurm_node_cpus{job="slurm"}')
+    assert {r["metric"]["endpoint"] for r in prometheus_query(sid_slurm, 'up{job="slurm"} == 1')} == {
+        "jobs", "nodes", "scheduler"}
