@@ -15,11 +15,12 @@ if [ "${FORCE:-0}" != 1 ] && podman image exists "$image" &&
   exit 0
 fi
 root=$(mktemp -d /var/tmp/hpb-sid-rootfs.XXXXXX)
+chmod 0755 "$root"  # mktemp makes it 0700: munge's setup, run as its user, could not reach anything
 trap 'rm -rf "$root"' EXIT
 echo "building $image (debootstrap sid, about a minute)"
 if ! debootstrap --variant=minbase --include=slurmctld,slurmd,slurm-client,munge,prometheus,curl,ca-certificates \
   sid "$root" "$mirror" >"$root.log" 2>&1; then
-  echo "debootstrap of Debian sid failed (sid moves; see $root.log)" >&2
+  echo "debootstrap of Debian sid failed (sid moves; $root.log ends: $(tail -n 3 "$root.log" | tr '\n' ' '))" >&2
   exit 3
 fi
 rm -f "$root.log"
