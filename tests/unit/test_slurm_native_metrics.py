@@ -209,6 +209,7 @@ def test_a_real_slurmctld_26_05_feeds_the_dashboard_names(sid_slurm):
     value = {name: float(found[name][0]["value"][1]) for name in wanted}
     assert value["slurm_queue_running"] == 1 and value["slurm_queue_pending"] == 1
     assert value["slurm_cpus_total"] == 2 and value["slurm_cpus_alloc"] == 2 and value["slurm_cpus_idle"] == 0
+    assert value["slurm_cpus_other"] == 0
     assert value["slurm_nodes_alloc"] == 1 and value["slurm_nodes_idle"] == 0
     # Renamed, not copied: the native names that were renamed are gone, the others stay.
     assert not prometheus_query(sid_slurm, 'slurm_nodes_mixed{job="slurm"}')
