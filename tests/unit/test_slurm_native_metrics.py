@@ -216,3 +216,36 @@ def test_a_real_slurmctld_26_05_feeds_the_dashboard_names(sid_slurm):
     assert prometheus_query(sid_slurm, 'slurm_node_cpus{job="slurm"}')
     assert {r["metric"]["endpoint"] for r in prometheus_query(sid_slurm, 'up{job="slurm"} == 1')} == {
         "jobs", "nodes", "scheduler"}
+
+
+# ---- the role's tasks (tasks/slurm_metrics.yml) on this machine, in check mode ----
+
+PLAYBOOK = """
+- hosts: localhost
+  connection: local
+  gather_facts: false
+  tasks:
+    - name: Choose the Slurm metrics source
+      ansible.builtin.include_role:
+        name: observability
+        tasks_from: slurm_metrics
+"""
+
+
+@pytest.mark.parametrize("config, setting, rc, line", [
+    (CONFIG_2605, "auto", 0, "observability: Slurm metrics from native: Slurm 26.05 serves its own metrics"),
+    (CONFIG_2605.replace("26.05.5", "24.11.5"), "native", 2,
+     "observability: observability_slurm_metrics_source is native but Slurm 24.11 has no metrics plugin "
+     "(25.11 and newer); set it to auto or script."),
+], ids=["26.05-auto", "24.11-native"])
+def test_the_role_reports_and_checks_the_source(tmp_path, local_playbook, config, setting, rc, line):
+    """slurmctld's configuration given in place of `scontrol show config`'s (extra vars win over register)."""
+    (tmp_path / "play.yml").write_text(PLAYBOOK)
+    extra = {"__observability_slurm_config": {"stdout": config}, "observability_slurm_metrics_source": setting,
+             "observability_textfile_dir": str(tmp_path)}
+    result = local_playbook("play.yml", "--check", "-e", json.dumps(extra), cwd=tmp_path)
+    assert result.returncode == rc, result.stdout[-3000:]
+    assert line in " ".join(result.stdout.split())
+    if rc == 0:  # the native path: the script stands down (its install skipped)
+        assert "TASK [observability : Remove the script's last metrics]" in result.stdout
+        assert "skipping: [localhost] => (item=hpb-slurm-metrics.service)" in result.stdout
