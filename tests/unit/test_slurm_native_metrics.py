@@ -14,9 +14,9 @@ import time
 import urllib.parse
 
 import pytest
-import yaml
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
+GOLDEN = pathlib.Path(__file__).resolve().parent / "golden"
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests" / "harness"))
 from dashboard_names import dashboard_names, expand  # noqa: E402 - tests/harness
@@ -183,12 +183,15 @@ def test_a_real_slurmctld_26_05_feeds_the_dashboard_names(sid_slurm):
     # One running job holding both CPUs, one waiting for them.
     sh(sid_slurm, "useradd -m alice && su alice -c 'cd && sbatch -n2 --wrap \"sleep 600\" && "
                   "sbatch -n2 --wrap \"sleep 600\"'")
-    config = {"global": {"scrape_interval": "2s", "evaluation_interval": "2s"},
-              "rule_files": ["/etc/prometheus/hpb-slurm-rules.yml"],
-              "scrape_configs": [slurm_native_scrape_job("127.0.0.1", source["port"])]}
-    podman("exec", "-i", sid_slurm, "sh", "-c", "mkdir -p /etc/prometheus && cat > /etc/prometheus/hpb-slurm-rules.yml",
-           input=yaml.safe_dump(slurm_native_rules()))
-    podman("exec", "-i", sid_slurm, "sh", "-c", "cat > /etc/prometheus/prometheus.yml", input=yaml.safe_dump(config))
+    # The role's own files as its templates render them (the golden files test_templates.py holds
+    # them to), at this container's address and scraped every 2 s instead of 15.
+    assert source["port"] == 6817
+    config = (GOLDEN / "prometheus-native.yml").read_text().replace("10.1.0.10:", "127.0.0.1:").replace(" 15s", " 2s")
+    assert "127.0.0.1:6817" in config and "rule_files: ['/etc/prometheus/hpb-slurm-rules.yml']" in config
+    podman("exec", "-i", sid_slurm, "sh", "-c", "mkdir -p /etc/prometheus/targets && cat > /etc/prometheus/hpb-slurm-rules.yml",
+           input=(GOLDEN / "hpb-slurm-rules.yml").read_text())
+    sh(sid_slurm, "for job in node slurm dcgm efa; do echo '[]' > /etc/prometheus/targets/$job.json; done")
+    podman("exec", "-i", sid_slurm, "sh", "-c", "cat > /etc/prometheus/prometheus.yml", input=config)
     checked = sh(sid_slurm, "promtool check config /etc/prometheus/prometheus.yml", check=False)
     assert checked.returncode == 0, checked.stdout + checked.stderr
     sh(sid_slurm, "cd /tmp && nohup prometheus --config.file=/etc/prometheus/prometheus.yml "
