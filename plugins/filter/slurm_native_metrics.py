@@ -57,19 +57,23 @@ NATIVE_TO_DASHBOARD = {
     "slurm_backfilled_het_jobs": "slurm_scheduler_backfilled_heterogeneous_total",
 }
 
-# The exporter's cluster-wide CPU counts: slurmctld gives them per node only, so Prometheus sums
-# them (recording rules, run in this order: "other" reads the three before it). "other" (CPUs of
-# down or drained nodes in sinfo's %C) is what is neither allocated nor idle.
+# Recording rules, run in this order ("other" reads the three before it). The exporter's
+# cluster-wide CPU counts: slurmctld gives them per node only, so Prometheus sums them. "other"
+# (CPUs of down or drained nodes in sinfo's %C) is what is neither allocated nor idle.
 DASHBOARD_RULES = (
     ("slurm_cpus_total", "sum without (node) (slurm_node_cpus)"),
     ("slurm_cpus_alloc", "sum without (node) (slurm_node_cpus_alloc)"),
     ("slurm_cpus_idle", "sum without (node) (slurm_node_cpus_idle)"),
     ("slurm_cpus_other", "slurm_cpus_total - slurm_cpus_alloc - slurm_cpus_idle"),
+    # sdiag's "Cycles per minute", as sdiag computes it (checked against 26.05's): cycles since its
+    # statistics began over the whole minutes since, rounded down; none in the first minute (sdiag
+    # prints none then either).
+    ("slurm_scheduler_cycle_per_minute",
+     "floor(slurm_schedule_cycle_cnt / (floor((slurm_sched_stats_timestamp - slurm_last_proc_req_start) / 60) > 0))"),
 )
 
-# Dashboard names slurmctld 26.05 has nothing for: no "error" node count, no pending-by-reason
-# count, no cycles per minute.
-NATIVE_MISSING = ("slurm_nodes_err", "slurm_queue_pending_dependency", "slurm_scheduler_cycle_per_minute")
+# Dashboard names slurmctld 26.05 has nothing for: no "error" node count, no pending-by-reason count.
+NATIVE_MISSING = ("slurm_nodes_err", "slurm_queue_pending_dependency")
 
 
 def _release(text):
