@@ -88,6 +88,31 @@ def test_the_readme_names_every_native_source():
     assert set(NATIVE_TO_DASHBOARD) <= documented, set(NATIVE_TO_DASHBOARD) - documented
 
 
+CAPTURED = pathlib.Path(__file__).resolve().parent / "fixtures" / "slurmctld-26.05-metrics"
+
+
+def captured_names():
+    """Metric names in what a real slurmctld 26.05.5 answered (one running, two pending jobs), per endpoint."""
+    return {path.stem: {line.split("{")[0].split(" ")[0] for line in path.read_text().splitlines()
+                        if line and not line.startswith("#")} for path in CAPTURED.glob("*.txt")}
+
+
+def test_every_mapped_and_computed_name_is_in_slurmctlds_answer():
+    """Without sid: against the endpoints' answers captured from the real daemon."""
+    names = captured_names()
+    assert set(names) == {"jobs", "nodes", "scheduler"}
+    served = set().union(*names.values())
+    assert set(NATIVE_TO_DASHBOARD) <= served, set(NATIVE_TO_DASHBOARD) - served
+    read_by_rules = {"slurm_node_cpus", "slurm_node_cpus_alloc", "slurm_node_cpus_idle", "slurm_schedule_cycle_cnt",
+                     "slurm_sched_stats_timestamp", "slurm_last_proc_req_start"}
+    assert read_by_rules <= served
+    exprs = " ".join(rule["expr"] for rule in slurm_native_rules()["groups"][0]["rules"])
+    assert read_by_rules == set(re.findall(r"\bslurm_(?:node|schedule|sched|last)_\w+", exprs))
+    # A native name that is already a dashboard name is one the mapping keeps on purpose.
+    dashboard = {name for name, _ in dashboard_names()}
+    assert served & dashboard == {native for native, name in NATIVE_TO_DASHBOARD.items() if native == name}
+
+
 def test_the_scrape_job_renames_and_keeps_the_rest():
     job = slurm_native_scrape_job("10.1.0.5", 6817)
     assert job["job_name"] == "slurm"
