@@ -200,50 +200,64 @@ def test_a_real_slurmctld_26_05_feeds_the_dashboard_names(sid_slurm):
     conf = SLURM_CONF.format(host=sid_slurm) + "".join("%s=%s\n" % item for item in keys.items())
     podman("exec", "-i", sid_slurm, "sh", "-c", "cat > /etc/slurm/slurm.conf", input=conf)
     sh(sid_slurm, RUN)
+    shown = ""
     for _ in range(60):
-        if "idle" in sh(sid_slurm, "sinfo -h -o %T", check=False).stdout:
+        shown = sh(sid_slurm, "scontrol show config", check=False).stdout
+        if "SLURM_VERSION" in shown:
             break
         time.sleep(0.5)
-    source = slurm_metrics_source(sh(sid_slurm, "scontrol show config").stdout, "auto")
-    assert source["source"] == "native", source
-    # One running job holding both CPUs, one waiting for them.
-    sh(sid_slurm, "useradd -m alice && su alice -c 'cd && sbatch -n2 --wrap \"sleep 600\" && "
-                  "sbatch -n2 --wrap \"sleep 600\"'")
+    source = slurm_metrics_source(shown, "auto")
+    assert source["source"] == "native" and source["port"] == 6817, source
     # The role's own files as its templates render them (the golden files test_templates.py holds
-    # them to), at this container's address and scraped every 2 s instead of 15.
-    assert source["port"] == 6817
-    config = (GOLDEN / "prometheus-native.yml").read_text().replace("10.1.0.10:", "127.0.0.1:").replace(" 15s", " 2s")
+    # them to), at this container's address and scraped every second instead of 15; Prometheus
+    # starts while slurmd registers.
+    config = (GOLDEN / "prometheus-native.yml").read_text().replace("10.1.0.10:", "127.0.0.1:").replace(" 15s", " 1s")
     assert "127.0.0.1:6817" in config and "rule_files: ['/etc/prometheus/hpb-slurm-rules.yml']" in config
     podman("exec", "-i", sid_slurm, "sh", "-c", "mkdir -p /etc/prometheus/targets && cat > /etc/prometheus/hpb-slurm-rules.yml",
            input=(GOLDEN / "hpb-slurm-rules.yml").read_text())
-    sh(sid_slurm, "for job in node slurm dcgm efa; do echo '[]' > /etc/prometheus/targets/$job.json; done")
-    podman("exec", "-i", sid_slurm, "sh", "-c", "cat > /etc/prometheus/prometheus.yml", input=config)
+    podman("exec", "-i", sid_slurm, "sh", "-c", "cat > /etc/prometheus/prometheus.yml && "
+           "for job in node slurm dcgm efa; do echo '[]' > /etc/prometheus/targets/$job.json; done", input=config)
     checked = sh(sid_slurm, "promtool check config /etc/prometheus/prometheus.yml", check=False)
     assert checked.returncode == 0, checked.stdout + checked.stderr
     sh(sid_slurm, "cd /tmp && nohup prometheus --config.file=/etc/prometheus/prometheus.yml "
                   "--storage.tsdb.path=/tmp/prometheus >/tmp/prometheus.log 2>&1 &")
+    for _ in range(60):
+        if "idle" in sh(sid_slurm, "sinfo -h -o %T", check=False).stdout:
+            break
+        time.sleep(0.5)
+    # One running job holding both CPUs, one waiting for them.
+    sh(sid_slurm, "useradd -m alice && su alice -c 'cd && sbatch -n2 --wrap \"sleep 600\" && "
+                  "sbatch -n2 --wrap \"sleep 600\"'")
     # Cycles per minute only once slurmctld's statistics are a minute old (as sdiag); checked by hand.
     wanted = [name for name in slurm_native_dashboard_names() if name != "slurm_scheduler_cycle_per_minute"]
+    # One running job on the node's 2 CPUs, one pending: what the series must come to (the recorded
+    # ones may lag a scrape behind, the first scrape may come before the first job started).
+    expected = {"slurm_queue_running": 1, "slurm_queue_pending": 1, "slurm_cpus_total": 2, "slurm_cpus_alloc": 2,
+                "slurm_cpus_idle": 0, "slurm_cpus_other": 0, "slurm_nodes_alloc": 1, "slurm_nodes_idle": 0}
     deadline = time.monotonic() + 60
-    while True:
+    while True:  # one query for every name (each podman exec costs a few tenths of a second)
         found = {}
         try:
-            found = {name: prometheus_query(sid_slurm, '%s{job="slurm"}' % name) for name in wanted}
+            series = prometheus_query(sid_slurm, '{__name__=~"%s", job="slurm"}' % "|".join(wanted))
+            for one in series:
+                found.setdefault(one["metric"]["__name__"], []).append(one)
         except (ValueError, KeyError, AssertionError):
             pass
         missing = [name for name in wanted if not found.get(name)]
-        if not missing or time.monotonic() > deadline:
+        value = {name: float(found[name][0]["value"][1]) for name in wanted if found.get(name)}
+        if not missing and all(value[name] == count for name, count in expected.items()):
             break
-        time.sleep(2)
+        if time.monotonic() > deadline:
+            break
+        time.sleep(1)
     assert not missing, "no series for %s; prometheus: %s" % (missing, sh(sid_slurm, "tail -5 /tmp/prometheus.log").stdout)
-    value = {name: float(found[name][0]["value"][1]) for name in wanted}
-    assert value["slurm_queue_running"] == 1 and value["slurm_queue_pending"] == 1
-    assert value["slurm_cpus_total"] == 2 and value["slurm_cpus_alloc"] == 2 and value["slurm_cpus_idle"] == 0
-    assert value["slurm_cpus_other"] == 0
-    assert value["slurm_nodes_alloc"] == 1 and value["slurm_nodes_idle"] == 0
+    assert all(len(found[name]) == 1 for name in wanted), found
+    assert {name: value[name] for name in expected} == expected
     # Renamed, not copied: the native names that were renamed are gone, the others stay.
     assert not prometheus_query(sid_slurm, 'slurm_nodes_mixed{job="slurm"}')
     assert prometheus_query(sid_slurm, 'slurm_node_cpus{job="slurm"}')
+    # As sdiag: no cycles per minute while slurmctld's statistics are younger than a minute.
+    assert not prometheus_query(sid_slurm, 'slurm_scheduler_cycle_per_minute')
     assert {r["metric"]["endpoint"] for r in prometheus_query(sid_slurm, 'up{job="slurm"} == 1')} == {
         "jobs", "nodes", "scheduler"}
 
