@@ -20,7 +20,8 @@ trap 'rm -rf "$root"' EXIT
 echo "building $image (debootstrap sid, about a minute)"
 if ! debootstrap --variant=minbase --include=slurmctld,slurmd,slurm-client,munge,prometheus,curl,ca-certificates \
   sid "$root" "$mirror" >"$root.log" 2>&1; then
-  echo "debootstrap of Debian sid failed (sid moves; $root.log ends: $(tail -n 3 "$root.log" | tr '\n' ' '))" >&2
+  echo "debootstrap of Debian sid failed (sid moves): $(tail -n 3 "$root.log" | tr '\n' ' ')" >&2
+  rm -f "$root.log"
   exit 3
 fi
 rm -f "$root.log"
