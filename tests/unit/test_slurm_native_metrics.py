@@ -10,6 +10,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.parse
 
@@ -20,6 +21,7 @@ GOLDEN = pathlib.Path(__file__).resolve().parent / "golden"
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests" / "harness"))
 from dashboard_names import dashboard_names, expand  # noqa: E402 - tests/harness
+from lifecycle import collection  # noqa: E402 - the checkout as hyperpod.slurm
 from plugins.filter.slurm_native_metrics import (  # noqa: E402
     NATIVE_MISSING, NATIVE_TO_DASHBOARD, slurm_metrics_source, slurm_native_dashboard_names,
     slurm_native_metrics_conf, slurm_native_rules, slurm_native_scrape_job)
@@ -129,6 +131,19 @@ def test_the_scrape_job_renames_and_keeps_the_rest():
                                             "slurm_cpus_other", "slurm_scheduler_cycle_per_minute"]
 
 
+# The observability role's choice of source (tasks/slurm_metrics.yml), on its own.
+PLAYBOOK = """
+- hosts: localhost
+  connection: local
+  gather_facts: false
+  tasks:
+    - name: Choose the Slurm metrics source
+      ansible.builtin.include_role:
+        name: observability
+        tasks_from: slurm_metrics
+"""
+
+
 # ---- a real slurmctld 26.05 (Debian sid) and a real Prometheus, in one container ----
 
 IMAGE = "localhost/hpb-sid-slurm:latest"
@@ -188,6 +203,24 @@ def sh(container, script, check=True):
     return podman("exec", "-i", container, "sh", "-c", script, check=check)
 
 
+def role_on_container(container):
+    """tasks/slurm_metrics.yml of the observability role run by Ansible inside the container."""
+    work = pathlib.Path(tempfile.mkdtemp(prefix="hpb-sid-play."))
+    try:
+        (work / "play.yml").write_text(PLAYBOOK.replace("hosts: localhost\n  connection: local", "hosts: all"))
+        (work / "hosts").write_text("%s ansible_connection=containers.podman.podman "
+                                    "ansible_python_interpreter=/usr/bin/python3\n" % container)
+        with tempfile.TemporaryDirectory() as links:
+            env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_ROLES_PATH=str(ROOT / "roles"),
+                       ANSIBLE_COLLECTIONS_PATH=os.pathsep.join([str(collection.link(ROOT, pathlib.Path(links))),
+                                                                 str(ROOT / ".collections")]),
+                       ANSIBLE_NOCOLOR="1")
+            return subprocess.run([str(pathlib.Path(sys.executable).parent / "ansible-playbook"), "-i", "hosts",
+                                   "play.yml"], cwd=work, env=env, capture_output=True, text=True)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
 def prometheus_query(container, query):
     url = "http://127.0.0.1:9090/api/v1/query?query=" + urllib.parse.quote(query)
     return json.loads(sh(container, "curl -sS '%s'" % url).stdout)["data"]["result"]
@@ -208,6 +241,13 @@ def test_a_real_slurmctld_26_05_feeds_the_dashboard_names(sid_slurm):
         time.sleep(0.5)
     source = slurm_metrics_source(shown, "auto")
     assert source["source"] == "native" and source["port"] == 6817, source
+    # The role's own tasks on this node (podman connection): its scontrol call, its choice, the
+    # script standing down.
+    ran = role_on_container(sid_slurm)
+    assert ran.returncode == 0, ran.stdout[-3000:] + ran.stderr[-2000:]
+    assert ("observability: Slurm metrics from native: Slurm 26.05 serves its own metrics "
+            "(MetricsType=metrics/openmetrics)") in " ".join(ran.stdout.split()), ran.stdout[-3000:]
+    assert "TASK [observability : Remove the script's last metrics]" in ran.stdout
     # The role's own files as its templates render them (the golden files test_templates.py holds
     # them to), at this container's address and scraped every second instead of 15; Prometheus
     # starts while slurmd registers.
@@ -264,16 +304,6 @@ def test_a_real_slurmctld_26_05_feeds_the_dashboard_names(sid_slurm):
 
 # ---- the role's tasks (tasks/slurm_metrics.yml) on this machine, in check mode ----
 
-PLAYBOOK = """
-- hosts: localhost
-  connection: local
-  gather_facts: false
-  tasks:
-    - name: Choose the Slurm metrics source
-      ansible.builtin.include_role:
-        name: observability
-        tasks_from: slurm_metrics
-"""
 
 
 @pytest.mark.parametrize("config, setting, rc, line", [
