@@ -183,6 +183,8 @@ def podman(*args, check=True, input=None):
 def sid_slurm():
     if not shutil.which("podman") or not shutil.which("debootstrap"):
         pytest.skip("no podman or debootstrap: the Debian sid image cannot be built here")
+    if not (ROOT / ".collections" / "ansible_collections" / "containers" / "podman").is_dir():
+        pytest.skip("needs .collections (tools/fetch_collections.py): Ansible's podman connection")
     env = dict(os.environ, CONTAINERS_CONF=os.environ.get("CONTAINERS_CONF",
                                                           str(ROOT / "tests" / "harness" / "containers.conf")))
     os.environ["CONTAINERS_CONF"] = env["CONTAINERS_CONF"]
