@@ -18,7 +18,8 @@ GOLDEN = HERE / "golden"
 FILES = ["slurm.conf", "slurm-multi-head.conf", "lifecycle_bundle-multi-head.conf", "cgroup.conf", "lifecycle_bundle.conf", "slurmd-configless.conf", "sackd.service",
          "prometheus.yml", "prometheus-remote-write.yml", "prometheus-node-targets.json",
          "prometheus-dcgm-targets.json", "prometheus-efa-targets.json", "hpb-amp-forwarder.service",
-         "hpb-amp-forwarder.json"]
+         "hpb-amp-forwarder.json", "prometheus-native.yml", "hpb-slurm-rules.yml", "slurm-native-metrics.conf",
+         "lifecycle_bundle-native-metrics.conf", "lifecycle_bundle-24.11-metrics.conf"]
 
 
 @pytest.fixture(scope="module")
@@ -87,7 +88,14 @@ def test_gpu_and_efa_targets_follow_instance_type_and_overrides(rendered):
     assert dcgm["gpu-01"]["targets"] == ["gpu-01:9400"] and dcgm["gpu-01"]["labels"]["partition"] == "gpu"
 
 
-@pytest.mark.parametrize("name", ["prometheus.yml", "prometheus-remote-write.yml"])
+def test_metrics_type_only_where_slurmctld_has_the_plugin(rendered):
+    assert "MetricsType=metrics/openmetrics" in (rendered / "slurm-native-metrics.conf").read_text().splitlines()
+    assert "MetricsType=metrics/openmetrics" in (rendered / "lifecycle_bundle-native-metrics.conf").read_text().splitlines()
+    assert "MetricsType" not in (rendered / "lifecycle_bundle-24.11-metrics.conf").read_text()
+    assert "MetricsType" not in (rendered / "slurm.conf").read_text()
+
+
+@pytest.mark.parametrize("name", ["prometheus.yml", "prometheus-remote-write.yml", "prometheus-native.yml"])
 def test_promtool_accepts_the_prometheus_config(rendered, tmp_path, name):
     """promtool (tools/promtool: Debian's, unpacked into .cache) checks the config and, pointed at
     the rendered targets, the file_sd file too."""
@@ -98,7 +106,9 @@ def test_promtool_accepts_the_prometheus_config(rendered, tmp_path, name):
     for job in ("dcgm", "efa"):
         (tmp_path / ("%s.json" % job)).write_text((rendered / ("prometheus-%s-targets.json" % job)).read_text())
     config = tmp_path / "prometheus.yml"
-    config.write_text((rendered / name).read_text().replace("/etc/prometheus/targets/", "%s/" % tmp_path))
+    (tmp_path / "hpb-slurm-rules.yml").write_text((rendered / "hpb-slurm-rules.yml").read_text())
+    config.write_text((rendered / name).read_text().replace("/etc/prometheus/targets/", "%s/" % tmp_path)
+                      .replace("/etc/prometheus/hpb-slurm-rules.yml", "%s/hpb-slurm-rules.yml" % tmp_path))
     result = subprocess.run([str(ROOT / "tools" / "promtool"), "check", "config", str(config)],
                             capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
