@@ -10,6 +10,8 @@ MetricsParameters=ignore_private_data says otherwise (slurm.conf(5) of that rele
 
 import re
 
+from ansible_collections.hyperpod.slurm.plugins.filter.slurm_version import slurm_release
+
 # The first release with the metrics plugin.
 NATIVE_RELEASE = (25, 11)
 METRICS_TYPE = "metrics/openmetrics"
@@ -77,8 +79,9 @@ NATIVE_MISSING = ("slurm_nodes_err", "slurm_queue_pending_dependency")
 
 
 def _release(text):
-    match = re.search(r"SLURM_VERSION\s*=\s*(\d+)\.(\d+)", text) or re.search(r"(\d+)\.(\d+)", text)
-    return (int(match.group(1)), int(match.group(2))) if match else None
+    """(major, minor) as numbers, for comparing; None when the text has no release."""
+    release = slurm_release(text)[0]
+    return tuple(int(part) for part in release.split(".")) if release else None
 
 
 def _config(text, key):

@@ -8,7 +8,7 @@ import re
 _PROTOCOL_ERRORS = ("Incompatible versions of client and server code", "Protocol version has changed")
 
 
-def _release(text):
+def slurm_release(text):
     """'22.05' and the full '22.05.8' from `slurmd -V` ('slurm 22.05.8') or `scontrol show config`
     (SLURM_VERSION = 22.05.8); (None, None) when there is none."""
     match = re.search(r"SLURM_VERSION\s*=\s*(\d+)\.(\d+)(\S*)", text) or re.search(r"(\d+)\.(\d+)(\S*)", text)
@@ -21,14 +21,14 @@ def slurm_version_mismatch(local_text, controller_config, node="this node", pref
     """'' when this node's Slurm release (major.minor) is the controller's, or when either is
     unknown (nothing to compare); else the one line that says which differ and what to do. A
     controller that refuses this node's protocol is a mismatch too (its release is then unknown)."""
-    local, local_full = _release(str(local_text))
+    local, local_full = slurm_release(str(local_text))
     refused = next((error for error in _PROTOCOL_ERRORS if error.lower() in str(controller_config).lower()), None)
     if local is not None and refused and "SLURM_VERSION" not in str(controller_config):
         return ("slurm_common: %s runs Slurm %s (%s) and the controller's slurmctld refuses its messages (\"%s\"): "
                 "it runs another Slurm release, so %s is stopped. Set slurm_common_hyperpod_version to the "
                 "controller's release (an image's %s-<release>), or run the controller's release on every node."
                 % (node, local_full, prefix, refused, daemon, prefix))
-    remote, remote_full = _release(str(controller_config)) if "SLURM_VERSION" in str(controller_config) else (None, None)
+    remote, remote_full = slurm_release(str(controller_config)) if "SLURM_VERSION" in str(controller_config) else (None, None)
     if local is None or remote is None or local == remote:
         return ""
     return ("slurm_common: %s runs Slurm %s (%s) but the controller runs %s: it would join with another "
