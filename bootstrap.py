@@ -20,6 +20,7 @@ The workstation commands (validate, bundle, upload) are `python -m workstation` 
 import argparse
 import json
 import os
+import resource
 import shlex
 import shutil
 import socket
@@ -229,6 +230,13 @@ def runner_env(args, private, progress, log_dir, started):
     }
 
 
+def cpu_seconds():
+    """CPU time (user and system) of this process and of every process of the run it waited for:
+    Ansible, its workers, the modules. What the run costs the node whatever else shares its CPUs."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return round(own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime, 1)
+
+
 def converge(args, cluster, inputs, node, playbook, log_dir, started, secrets):
     """Run the playbook for this node through ansible-runner; complete and write the summary.
     secrets: variables that reach Ansible through a root-only file, never its command line."""
@@ -289,7 +297,8 @@ def converge(args, cluster, inputs, node, playbook, log_dir, started, secrets):
         summary["status"] = "failed"
         summary["failure"] = {"role": "-", "task": "-", "host": node, "msg": relay.last_error or
                               f"ansible-playbook ended {result.status} (rc {result.rc}); see {log_path}"}
-    summary.update(mode=cluster.mode, rc=result.rc, artifacts=str(result.config.artifact_dir), log=str(log_path))
+    summary.update(mode=cluster.mode, rc=result.rc, artifacts=str(result.config.artifact_dir), log=str(log_path),
+                   cpu_seconds=cpu_seconds())
     run_summary.write(log_dir, summary)
     if not printed:
         print("\n".join(run_summary.table(summary)), flush=True)

@@ -28,7 +28,7 @@ description:
     tasks show no line.
   - With O(summary_dir), the run's summary as JSON, in C(summary-<UTC stamp>.json) and
     C(summary-latest.json), with the fields node, status, check, started, elapsed_seconds,
-    waited_seconds, ok, changed, failed, skipped, roles (each with seconds and waited) and failure. bootstrap.py adds mode, rc, artifacts and log.
+    waited_seconds, ok, changed, failed, skipped, roles (each with seconds and waited) and failure. bootstrap.py adds mode, rc, artifacts, log and cpu_seconds (the CPU time of the run's processes).
   - It runs beside the stdout callback, whose output stays where it goes. It is made for runs of
     one host at a time (HyperPod's nodes converge themselves); with several hosts, the summary
     names them all.
