@@ -54,8 +54,7 @@ def run_module(library, interpreter, args="", **env):
                "ANSIBLE_PYTHON_INTERPRETER": interpreter, **env}
     # An inventory's localhost: Ansible gives its implicit one the Python of ansible itself.
     done = subprocess.run(["ansible", "localhost", "-i", "localhost,", "-c", "local", "-m", "where_basic", "-a", args],
-                          env=environ,
-                          capture_output=True, text=True, timeout=120, check=False)
+                          env=environ, capture_output=True, text=True, timeout=120, check=False)
     result = json.loads(done.stdout)["plays"][0]["tasks"][0]["hosts"]["localhost"]
     return done.returncode, result
 
