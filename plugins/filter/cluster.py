@@ -33,7 +33,7 @@ def slurm_conf_nodes(groups, hostvars, memory_fraction, default_partition=""):
     node, then each partition of the compute nodes by name; the first is the default}.
     Raises ValueError naming the nodes whose facts are unknown."""
     by_type, unknown = {"compute": [], "login": []}, []
-    for node, variables in inventory_nodes_and_vars(groups, hostvars):
+    for node, variables in inventory_nodes_and_vars(groups, hostvars, details=False):
         if node["node_type"] not in by_type:
             continue
         facts = variables["ansible_facts"] if "ansible_facts" in variables else {}

@@ -152,10 +152,11 @@ def inventory_nodes(groups, hostvars):
     return [node for node, _ in inventory_nodes_and_vars(groups, hostvars)]
 
 
-def inventory_nodes_and_vars(groups, hostvars):
+def inventory_nodes_and_vars(groups, hostvars, details=True):
     """inventory_nodes, each node with its host's variables: (node, variables) pairs, one at a time
     (Ansible works out all of a host's variables at each look, so a filter that needs more of them
-    looks once, and keeps none longer than it needs)."""
+    looks once, and keeps none longer than it needs). details=False leaves out what slurm.conf does
+    not need (instance group and type, address: ''): each variable read is a template run."""
     member_of = {}  # host -> {"partition": [names], "instance_group": [names]}
     for group, hosts in groups.items():
         for kind in ("partition", "instance_group"):
@@ -166,6 +167,9 @@ def inventory_nodes_and_vars(groups, hostvars):
         for host in groups.get("slurm_" + node_type) or []:
             hv, member = hostvars[host], member_of.get(host, {})
             partitions = [hv["hyperpod_partition"]] if "hyperpod_partition" in hv else sorted(member.get("partition", []))
+            if not details:
+                yield node(host, node_type, partitions, "", "", _var(hv, "slurm_nodename", host), ""), hv
+                continue
             instance_group = (hv["hyperpod_instance_group"] if "hyperpod_instance_group" in hv
                               else ",".join(sorted(member.get("instance_group", []))))
             yield node(host, node_type, partitions, instance_group, _var(hv, "ansible_host", host),
