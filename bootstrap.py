@@ -222,10 +222,6 @@ def runner_env(args, private, progress, log_dir, started):
         # ansible-playbook of this Python's venv, whatever PATH on_create.sh had.
         "PATH": os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", ""),
         "ANSIBLE_NOCOLOR": "1",  # the output goes to log files and CloudWatch
-        # A module's code through its Python's stdin, not a file in a temporary folder made, chmod'ed
-        # and removed by three more shell commands: 0.8 s of a rerun with ansible-core 2.17 (bench/
-        # RESULTS.md). Root on its own node: no sudo, whose requiretty breaks pipelining elsewhere.
-        "ANSIBLE_PIPELINING": "True",
         "APT_CONFIG": str(write_apt_config(private, args.apt_lock_timeout)),
         "ANSIBLE_CALLBACKS_ENABLED": PROGRESS_CALLBACK,
         "HYPERPOD_PROGRESS_OUTPUT": str(progress),
