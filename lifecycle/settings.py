@@ -15,6 +15,7 @@ Needs ansible-core (its YAML loader, -e parser and argument spec validator).
 """
 
 import difflib
+import functools
 import itertools
 import os
 import re
@@ -25,7 +26,6 @@ import yaml
 from ansible import constants as C
 from ansible.errors import AnsibleError
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
-from ansible.module_utils.facts import default_collectors
 from ansible.parsing.dataloader import DataLoader
 from ansible.parsing.splitter import parse_kv
 from ansible_collections.hyperpod.slurm.plugins.plugin_utils.inputs import (MAX_TEXT_BYTES, ConfigError, ConfigWarning,
@@ -54,18 +54,6 @@ RENAMED = {
     "enroot_pyxis_download_delay": "packages_download_delay",
     "slurm_controller_config": "slurm_controller_settings",
 }
-# ansible.cfg has inject_facts_as_vars = False: facts exist only as ansible_facts[...]. Templated
-# settings naming the top-level copies (ansible_hostname) would fail in the run, so they are refused
-# here: the names of ansible-core's fact collectors, and the common facts they leave unlisted.
-INJECTED_FACTS = frozenset(fact for collector in default_collectors.collectors
-                           for fact in (collector.name, *collector._fact_ids)) | {
-    "hostname", "nodename", "fqdn", "domain", "userspace_bits", "userspace_architecture",
-    "memtotal_mb", "memfree_mb", "swaptotal_mb", "processor_vcpus", "processor_threads_per_core",
-    "product_name", "bios_version", "board_name", "form_factor", "uptime_seconds"}
-# Not those that are Ansible's own variables too (ansible_user: the connection's user).
-INJECTED_FACTS -= {name[len("ansible_"):] for name in (*C.INTERNAL_STATIC_VARS, *itertools.chain.from_iterable(
-    C.MAGIC_VARIABLE_MAPPING.values()))}
-INJECTED_FACT = re.compile(r"\bansible_(" + "|".join(sorted(INJECTED_FACTS, key=len, reverse=True)) + r")\b")
 KINDS = {"str": "a string", "int": "a whole number", "float": "a number", "bool": "true or false",
          "dict": "a mapping", "list": "a list", "path": "a path"}
 # A secret's way in other than the command line, by variable (bootstrap.py's options); any secret
@@ -105,14 +93,35 @@ def problems(bundle, extra_vars=(), extra_vars_source="-e", overridden=False):
             yield from roles.check(source, str(name), value)
 
 
+def is_template(value):
+    """Whether Ansible would render value: a string with an expression or a statement."""
+    return isinstance(value, str) and ("{{" in value or "{%" in value)
+
+
+@functools.cache
+def injected_fact_pattern():
+    """ansible_<fact> for the facts that ansible.cfg's inject_facts_as_vars = False leaves only under
+    ansible_facts[...]: the names of ansible-core's fact collectors, and the common facts they leave
+    unlisted, but not Ansible's own variables (ansible_user: the connection's user). Built on first
+    use: importing every fact collector costs every node's start-up about 25 ms, which only a
+    template naming some ansible_* variable needs."""
+    from ansible.module_utils.facts import default_collectors
+    facts = {fact for collector in default_collectors.collectors for fact in (collector.name, *collector._fact_ids)}
+    facts |= {"hostname", "nodename", "fqdn", "domain", "userspace_bits", "userspace_architecture",
+              "memtotal_mb", "memfree_mb", "swaptotal_mb", "processor_vcpus", "processor_threads_per_core",
+              "product_name", "bios_version", "board_name", "form_factor", "uptime_seconds"}
+    facts -= {name[len("ansible_"):] for name in (*C.INTERNAL_STATIC_VARS,
+                                                  *itertools.chain.from_iterable(C.MAGIC_VARIABLE_MAPPING.values()))}
+    return re.compile(r"\bansible_(" + "|".join(sorted(facts, key=len, reverse=True)) + r")\b")
+
+
 def injected_fact(value):
     """The first fact that a template in value (a string, or one inside lists and mappings) names by
-    its top-level copy, ansible_<fact>; None where there is none."""
+    its top-level copy, ansible_<fact> (undefined in the run: ansible.cfg has inject_facts_as_vars =
+    False); None where there is none."""
     if isinstance(value, str):
-        if "{{" in value or "{%" in value:
-            found = INJECTED_FACT.search(value)
-            return found.group(1) if found else None
-        return None
+        found = injected_fact_pattern().search(value) if is_template(value) and "ansible_" in value else None
+        return found.group(1) if found else None
     items = value.values() if isinstance(value, dict) else value if isinstance(value, list) else ()
     return next((fact for fact in map(injected_fact, items) if fact), None)
 
@@ -248,7 +257,7 @@ class Roles:
             return [ConfigError(source, var, f"role {role} has no such variable",
                                 (f"did you mean {close[0]}?" if close else "remove it or fix its name")
                                 + f" (see roles/{role}/README.md)")]
-        if isinstance(value, str) and ("{{" in value or "{%" in value):
+        if is_template(value):
             return []
         role, spec = self.options[var]
         checked = {k: v for k, v in spec.items() if k in ("type", "choices", "elements", "no_log")}
