@@ -17,7 +17,8 @@ and system, which a busy machine inflates less than wall time) are its own:
                           bootstrap.py gives that node's run (option node); "(whole inventory)": every host
   render slurm.conf       ansible-playbook rendering the slurm_controller role's template on the controller
   render targets          ansible-playbook rendering the observability role's scrape targets there
-The render steps also report their template task alone ("task"), timed inside the play.
+The render steps also report their template task alone ("task"), timed inside the play (it
+includes the fact cache reading each node's file: in a real run the facts are in memory).
 """
 
 import argparse
@@ -57,6 +58,13 @@ def instance(group, n, index):
             "AgentIpAddress": f"172.16.{host // 256}.{host % 256}"}
 
 
+def node_facts(name, cpus, memory_mb):
+    """A node's facts as site.yml reads them (its two setup tasks' filters), with the values of an
+    Ubuntu 22.04 node of HyperPod's image."""
+    return {"architecture": "x86_64", "distribution": "Ubuntu", "distribution_release": "jammy", "hostname": name,
+            "kernel": "6.8.0-1024-aws", "os_family": "Debian", "processor_vcpus": cpus, "memtotal_mb": memory_mb}
+
+
 def generate(nodes, folder):
     """resource_config.json, provisioning_parameters.json, the plugin's config and a fact cache."""
     compute = nodes - 2
@@ -73,7 +81,7 @@ def generate(nodes, folder):
         members = [instance(name, n + 1, index + n) for n in range(count)]
         index += count
         groups.append({"Name": name, "InstanceType": itype, "Instances": members})
-        hardware += [(m["InstanceName"], {"processor_vcpus": cpus, "memtotal_mb": mem}) for m in members]
+        hardware += [(m["InstanceName"], node_facts(m["InstanceName"], cpus, mem)) for m in members]
     # In forked chunks: the cache plugin leaves a file descriptor open per host (50,000 > ulimit -n).
     for start in range(0, len(hardware), 5000):
         pid = os.fork()

@@ -146,8 +146,9 @@ def inventory_nodes(groups, hostvars):
     (Ansible's own objects in a filter). A host of several slurm_<type> groups is a node of each.
 
     A host's partitions and instance group are the hyperpod plugin's hyperpod_partition and
-    hyperpod_instance_group where it set them: the real names, which group names only approximate.
-    Elsewhere they are the groups partition_<name> and instance_group_<name> holding the host.
+    hyperpod_instance_group where it set them: the real names, which group names only approximate
+    (a host of the plugin's without hyperpod_partition is in none). Elsewhere they are the groups
+    partition_<name> and instance_group_<name> holding the host.
     One pass over the groups and one look at each node's variables: linear in the number of nodes."""
     return [node for node, _ in inventory_nodes_and_vars(groups, hostvars)]
 
@@ -156,24 +157,68 @@ def inventory_nodes_and_vars(groups, hostvars, details=True):
     """inventory_nodes, each node with its host's variables: (node, variables) pairs, one at a time
     (Ansible works out all of a host's variables at each look, so a filter that needs more of them
     looks once, and keeps none longer than it needs). details=False leaves out what slurm.conf does
-    not need (instance group and type, address: ''): each variable read is a template run."""
-    member_of = {}  # host -> {"partition": [names], "instance_group": [names]}
-    for group, hosts in groups.items():
-        for kind in ("partition", "instance_group"):
-            if group.startswith(kind + "_") and len(group) > len(kind) + 1:
-                for host in hosts:
-                    member_of.setdefault(host, {}).setdefault(kind, []).append(group[len(kind) + 1:])
+    not need (instance group and type, address: ''). The groups partition_<name> and
+    instance_group_<name> are read only for a host that the hyperpod plugin did not make: at 10,000
+    nodes a pass over their hosts costs a tenth of a second (ansible-core 2.19 renders each name)."""
+    member_of = _Membership(groups)
     for node_type in NODE_TYPES:
         for host in groups.get("slurm_" + node_type) or []:
-            hv, member = hostvars[host], member_of.get(host, {})
-            partitions = [hv["hyperpod_partition"]] if "hyperpod_partition" in hv else sorted(member.get("partition", []))
+            hv = HostVariables(hostvars, host)
+            partitions = ([hv["hyperpod_partition"]] if "hyperpod_partition" in hv
+                          else [] if "hyperpod_node_type" in hv  # the plugin's host, of no partition
+                          else sorted(member_of("partition", host)))
             if not details:
                 yield node(host, node_type, partitions, "", "", _var(hv, "slurm_nodename", host), ""), hv
                 continue
             instance_group = (hv["hyperpod_instance_group"] if "hyperpod_instance_group" in hv
-                              else ",".join(sorted(member.get("instance_group", []))))
+                              else ",".join(sorted(member_of("instance_group", host))))
             yield node(host, node_type, partitions, instance_group, _var(hv, "ansible_host", host),
                        _var(hv, "slurm_nodename", host), _var(hv, "hyperpod_instance_type", "")), hv
+
+
+class _Membership:
+    """The <kind>_<name> groups (partition, instance_group) holding a host, as [name], from one pass
+    over those groups made at the first question of each kind."""
+
+    def __init__(self, groups):
+        self._groups, self._by_kind = groups, {}
+
+    def __call__(self, kind, host):
+        if kind not in self._by_kind:
+            hosts_of = self._by_kind[kind] = {}
+            for group, hosts in self._groups.items():
+                if group.startswith(kind + "_") and len(group) > len(kind) + 1:
+                    for member in hosts:
+                        hosts_of.setdefault(member, []).append(group[len(kind) + 1:])
+        return self._by_kind[kind].get(host, [])
+
+
+class HostVariables:
+    """One host's variables as hostvars[host] gives them, for reading a few (`in`, `[]`). Ansible's
+    hostvars[host] runs the template engine at every read; this reads a value as it is unless it
+    may hold a template (text with {{, {% or {#, or a list or mapping), and then asks hostvars.
+    `ansible_facts` is read as it is: facts are data, never templated. Takes Ansible's hostvars
+    (its raw_get gives a host's variables untemplated) or a plain {host: {variable: value}}."""
+
+    def __init__(self, hostvars, host):
+        raw_get = getattr(hostvars, "raw_get", None)
+        self._raw = raw_get(host) if raw_get else hostvars[host]
+        self._hostvars, self._host = hostvars, host
+
+    def __contains__(self, name):
+        return name in self._raw
+
+    def __getitem__(self, name):
+        value = self._raw[name]
+        if name != "ansible_facts" and _may_hold_template(value):
+            return self._hostvars[self._host][name]
+        return value
+
+
+def _may_hold_template(value):
+    if isinstance(value, str):
+        return "{{" in value or "{%" in value or "{#" in value
+    return not isinstance(value, (bool, int, float, type(None)))
 
 
 def _var(hostvars, name, default):

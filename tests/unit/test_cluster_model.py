@@ -168,6 +168,74 @@ def test_gpu_a_in_slurm_conf_and_prometheus_labels(tmp_path, repo_collections):
     assert labels["ip-10-89-50-11"]["partition"] == "" and labels["ip-10-89-50-12"]["node_type"] == "login"
 
 
+STATIC_INVENTORY = """\
+all:
+  vars: {node_suffix: -ib}
+  children:
+    slurm_controller: {hosts: {head1: {}}}
+    slurm_login: {hosts: {login1: {}}}
+    slurm_compute:
+      hosts:
+        gpu1: {slurm_nodename: "{{ inventory_hostname }}{{ node_suffix }}", ansible_host: "{{ '10.0.0.' ~ 5 }}"}
+        gpu2: {slurm_nodename: plain-gpu2, ansible_host: 10.0.0.6}
+    partition_gpu: {hosts: {gpu1: {}, gpu2: {}}}
+"""
+CORE_217 = REPO / ".cache" / "test-venvs" / "py3.11-ansible-core-2.17.14" / "bin"  # test_unsafe_inventory.py makes it
+
+
+@pytest.mark.parametrize("ansible_bin", [Path(sys.executable).parent, CORE_217], ids=["this venv", "ansible-core 2.17"])
+def test_a_static_inventorys_templates_rendered_the_rest_read_as_it_is(tmp_path, repo_collections, ansible_bin):
+    """The filters read a host's variables without Ansible's template run where a value holds no
+    template (plugin_utils/cluster.py HostVariables); a value that holds one still comes rendered."""
+    if not (ansible_bin / "ansible-playbook").exists():
+        pytest.skip("no ansible-core 2.17 venv in .cache/test-venvs (tests/unit/test_unsafe_inventory.py makes it)")
+    (tmp_path / "inventory.yml").write_text(STATIC_INVENTORY)
+    env = dict(os.environ, ANSIBLE_CONFIG=str(REPO / "ansible.cfg"), ANSIBLE_COLLECTIONS_PATH=str(repo_collections),
+               ANSIBLE_NOCOLOR="1")
+    done = subprocess.run([str(ansible_bin / "ansible-playbook"), "-i", "inventory.yml",
+                           str(REPO / "tests" / "unit" / "render" / "cluster_model.yml"), "-e", f"out={tmp_path}"],
+                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
+    conf = (tmp_path / "slurm.conf").read_text()
+    assert "PartitionName=gpu Nodes=gpu1-ib,plain-gpu2 MaxTime=INFINITE State=UP" in conf.splitlines()
+    assert "{{" not in conf
+    targets = {t["labels"]["node"]: t["targets"] for t in json.loads((tmp_path / "node-targets.json").read_text())}
+    assert targets == {"head1": ["head1:9100"], "login1": ["login1:9100"], "gpu1-ib": ["10.0.0.5:9100"],
+                       "plain-gpu2": ["10.0.0.6:9100"]}
+
+
+class RawHostvars(dict):
+    """Ansible's hostvars in small: raw_get gives a host's variables as written, [] renders them
+    (here: a template's text becomes "rendered"), and counts the renders."""
+
+    renders = 0
+
+    def raw_get(self, host):
+        return super().__getitem__(host)
+
+    def __getitem__(self, host):
+        RawHostvars.renders += 1
+        return {k: "rendered" if isinstance(v, str) and "{{" in v else v for k, v in super().__getitem__(host).items()}
+
+
+def test_only_a_value_that_may_hold_a_template_is_rendered(hp):
+    groups = {"slurm_controller": ["head1"], "slurm_compute": ["c1", "c2"], "partition_p": ["c1", "c2"]}
+    hostvars = RawHostvars(head1={}, c1={"slurm_nodename": "{{ x }}"}, c2={"slurm_nodename": "plain", "ansible_host": 7})
+    RawHostvars.renders = 0
+    nodes = {n["name"]: n for n in hp.inventory_nodes(groups, hostvars)}
+    assert RawHostvars.renders == 1
+    assert (nodes["c1"]["slurm_nodename"], nodes["c2"]["slurm_nodename"], nodes["c2"]["address"]) == ("rendered", "plain", 7)
+    assert nodes["c1"]["partitions"] == ["p"] and nodes["head1"]["partitions"] == []
+
+
+def test_a_host_of_the_hyperpod_plugin_is_in_no_partition_without_its_variable(hp):
+    """Its partition is hyperpod_partition; the groups partition_<name> are not read for it."""
+    groups = {"slurm_controller": ["head1"], "slurm_compute": ["c1"], "partition_p": ["head1", "c1"]}
+    hostvars = {"head1": {"hyperpod_node_type": "controller"}, "c1": {"hyperpod_node_type": "compute",
+                                                                      "hyperpod_partition": "gpu-a"}}
+    assert [n["partitions"] for n in hp.inventory_nodes(groups, hostvars)] == [[], ["gpu-a"]]
+
+
 # ---- slurm.conf's nodes and partitions (filter slurm_conf_nodes) -----------------------------------
 
 def facts_of(cpus, mem):
