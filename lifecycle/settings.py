@@ -9,21 +9,18 @@ warning about settings that a role's vars/ overrides). Templated values are left
 
 Beyond the specs' types: numbers in a sensible range (limits.py), the users of a role's user list
 checked as shared_users.txt's are, and no secret (an option with no_log) given on the command line,
-where ps and ansible-runner's saved command would show it. No error shows a -e value or a secret.
+where ps and ansible-runner's saved command would show it, and no template reading a fact the run
+does not have (fact_names.py). No error shows a -e value or a secret.
 
 Needs ansible-core (its YAML loader, -e parser and argument spec validator).
 """
 
 import difflib
-import functools
-import itertools
 import os
-import re
 import stat
 from pathlib import Path
 
 import yaml
-from ansible import constants as C
 from ansible.errors import AnsibleError
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.parsing.dataloader import DataLoader
@@ -31,7 +28,8 @@ from ansible.parsing.splitter import parse_kv
 from ansible_collections.hyperpod.slurm.plugins.plugin_utils.inputs import (MAX_TEXT_BYTES, ConfigError, ConfigWarning,
                                                                            one_line, shown)
 from ansible_collections.hyperpod.slurm.plugins.plugin_utils.shared_users import check_users
-from lifecycle import limits
+from lifecycle import fact_names, limits
+from lifecycle.fact_names import is_template
 
 # Where the bundle keeps its settings, as Ansible finds them beside an inventory source.
 SETTINGS_DIRS = ("group_vars", "host_vars")
@@ -84,46 +82,11 @@ def problems(bundle, extra_vars=(), extra_vars_source="-e", overridden=False):
                                   "command show it", "put it in a root-only file and pass "
                                   + SECRET_FILE_OPTIONS.get(str(name), "-e @FILE"))
                 continue
-            fact = injected_fact(value)
-            if fact:
-                yield ConfigError(source, name, f"a template in it names ansible_{fact}, and facts are only under "
-                                  "ansible_facts here (ansible.cfg: inject_facts_as_vars = False)",
-                                  f"write ansible_facts['{fact}'] instead")
+            unusable = fact_names.problem(value)
+            if unusable:
+                yield ConfigError(source, name, *unusable)
                 continue
             yield from roles.check(source, str(name), value)
-
-
-def is_template(value):
-    """Whether Ansible would render value: a string with an expression or a statement."""
-    return isinstance(value, str) and ("{{" in value or "{%" in value)
-
-
-@functools.cache
-def injected_fact_pattern():
-    """ansible_<fact> for the facts that ansible.cfg's inject_facts_as_vars = False leaves only under
-    ansible_facts[...]: the names of ansible-core's fact collectors, and the common facts they leave
-    unlisted, but not Ansible's own variables (ansible_user: the connection's user). Built on first
-    use: importing every fact collector costs every node's start-up about 25 ms, which only a
-    template naming some ansible_* variable needs."""
-    from ansible.module_utils.facts import default_collectors
-    facts = {fact for collector in default_collectors.collectors for fact in (collector.name, *collector._fact_ids)}
-    facts |= {"hostname", "nodename", "fqdn", "domain", "userspace_bits", "userspace_architecture",
-              "memtotal_mb", "memfree_mb", "swaptotal_mb", "processor_vcpus", "processor_threads_per_core",
-              "product_name", "bios_version", "board_name", "form_factor", "uptime_seconds"}
-    facts -= {name[len("ansible_"):] for name in (*C.INTERNAL_STATIC_VARS,
-                                                  *itertools.chain.from_iterable(C.MAGIC_VARIABLE_MAPPING.values()))}
-    return re.compile(r"\bansible_(" + "|".join(sorted(facts, key=len, reverse=True)) + r")\b")
-
-
-def injected_fact(value):
-    """The first fact that a template in value (a string, or one inside lists and mappings) names by
-    its top-level copy, ansible_<fact> (undefined in the run: ansible.cfg has inject_facts_as_vars =
-    False); None where there is none."""
-    if isinstance(value, str):
-        found = injected_fact_pattern().search(value) if is_template(value) and "ansible_" in value else None
-        return found.group(1) if found else None
-    items = value.values() if isinstance(value, dict) else value if isinstance(value, list) else ()
-    return next((fact for fact in map(injected_fact, items) if fact), None)
 
 
 def first_error(bundle, extra_vars=(), extra_vars_source="-e"):

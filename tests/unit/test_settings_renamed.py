@@ -22,13 +22,3 @@ def test_an_old_name_is_refused_with_the_new_one():
     [problem] = settings.Roles(REPO / "roles").check("group_vars/all.yml", "observability_download_delay", 2)
     assert str(problem) == ("group_vars/all.yml: observability_download_delay: was renamed to packages_download_delay; "
                             "rename it (see roles/packages/README.md)")
-
-
-def test_a_template_naming_a_fact_by_its_top_level_copy_is_found_in_any_nesting():
-    # ansible.cfg has inject_facts_as_vars = False: ansible_hostname would be undefined in the run.
-    assert settings.injected_fact("{{ ansible_hostname }}") == "hostname"
-    assert settings.injected_fact({"a": ["x", "{% if ansible_default_ipv4.address %}y{% endif %}"]}) == "default_ipv4"
-    # Ansible's own variables, the facts under ansible_facts, and text that is not a template are fine.
-    for fine in ("{{ ansible_user }}", "{{ ansible_python_interpreter }}", "{{ ansible_facts['hostname'] }}",
-                 "{{ ansible_play_hosts }}", "ansible_hostname", 3, None):
-        assert settings.injected_fact(fine) is None, fine
