@@ -3,6 +3,7 @@
 import copy
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -12,6 +13,9 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = REPO / "examples"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
+WHEELS = REPO / ".cache" / "wheels"
+PY = "%d.%d" % sys.version_info[:2]
+OLDEST_CORE = "2.17.14"
 
 
 sys.path.insert(0, str(REPO))
@@ -99,3 +103,28 @@ def write(tmp_path):
         path.write_text(data if isinstance(data, str) else json.dumps(data, indent=2))
         return str(path)
     return _write
+
+
+def venv_with_core(version):
+    """bin/ of a venv with this ansible-core, from the node lock and the wheels on_create.sh installs
+    (tools/fetch_node_wheels.py); kept in .cache/test-venvs and rebuilt when its lock changes."""
+    lock = REPO / "requirements" / "node-lock" / f"py{PY}-ansible-core-{version}.txt"
+    if not lock.is_file() or not (WHEELS / f"ansible_core-{version}-py3-none-any.whl").is_file():
+        pytest.skip(f"needs {lock.relative_to(REPO)} and its wheels in .cache/wheels (tools/fetch_node_wheels.py)")
+    venv = REPO / ".cache" / "test-venvs" / lock.stem
+    marker = venv / ".installed"
+    if not marker.is_file() or marker.read_text() != lock.read_text():
+        shutil.rmtree(venv, ignore_errors=True)
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+        subprocess.run([str(venv / "bin" / "pip"), "install", "-q", "--disable-pip-version-check", "--no-index",
+                        "--find-links", str(WHEELS), "--only-binary=:all:", "--require-hashes", "-r", str(lock)],
+                       check=True, env=dict(os.environ, PIP_CONFIG_FILE=os.devnull))
+        marker.write_text(lock.read_text())
+    return venv / "bin"
+
+
+@pytest.fixture(scope="session", params=["oldest", "this venv"])
+def ansible_bin(request):
+    """bin/ of ansible-core 2.17 (the oldest supported, the newest for HyperPod's Python 3.10), and
+    of this venv's (the newest this Python allows): a test taking it runs on both."""
+    return venv_with_core(OLDEST_CORE) if request.param == "oldest" else Path(sys.executable).parent

@@ -11,19 +11,13 @@ control); the inventory's must create none, and must be printed and written lite
 import json
 import os
 import re
-import shutil
 import subprocess
-import sys
 from pathlib import Path
 
-import pytest
 import yaml
 from conftest import FIXTURES, REPO
 
 UNSAFE = FIXTURES / "unsafe"
-WHEELS = REPO / ".cache" / "wheels"
-PY = "%d.%d" % sys.version_info[:2]
-OLDEST_CORE = "2.17.14"
 # Variables the roles read that the inventory sets: hyperpod_*, the host's Slurm node name.
 INVENTORY_VARIABLE_RE = re.compile(r"\b(hyperpod_[a-z_]*[a-z]|slurm_nodename)\b")
 # Of those, names that are not variables of the plugin (a role's own variable that merely starts so).
@@ -91,30 +85,6 @@ def derived_settings(names):
                 derived.add(key)
                 grown = True
     return sorted(derived)
-
-
-def venv_with_core(version):
-    """bin/ of a venv with this ansible-core, from the node lock and the wheels on_create.sh installs
-    (tools/fetch_node_wheels.py); kept in .cache/test-venvs and rebuilt when its lock changes."""
-    lock = REPO / "requirements" / "node-lock" / f"py{PY}-ansible-core-{version}.txt"
-    if not lock.is_file() or not (WHEELS / f"ansible_core-{version}-py3-none-any.whl").is_file():
-        pytest.skip(f"needs {lock.relative_to(REPO)} and its wheels in .cache/wheels (tools/fetch_node_wheels.py)")
-    venv = REPO / ".cache" / "test-venvs" / lock.stem
-    marker = venv / ".installed"
-    if not marker.is_file() or marker.read_text() != lock.read_text():
-        shutil.rmtree(venv, ignore_errors=True)
-        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-        subprocess.run([str(venv / "bin" / "pip"), "install", "-q", "--disable-pip-version-check", "--no-index",
-                        "--find-links", str(WHEELS), "--only-binary=:all:", "--require-hashes", "-r", str(lock)],
-                       check=True, env=dict(os.environ, PIP_CONFIG_FILE=os.devnull))
-        marker.write_text(lock.read_text())
-    return venv / "bin"
-
-
-@pytest.fixture(scope="session", params=["oldest", "this venv"])
-def ansible_bin(request):
-    """ansible-core 2.17 (the oldest supported), and this venv's (the newest this Python allows)."""
-    return venv_with_core(OLDEST_CORE) if request.param == "oldest" else Path(sys.executable).parent
 
 
 def plugin_variables(hp):

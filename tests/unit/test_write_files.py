@@ -7,13 +7,11 @@ run before any file is written."""
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-CORE_217 = REPO / ".cache" / "test-venvs" / "py3.11-ansible-core-2.17.14" / "bin"  # test_unsafe_inventory.py makes it
 
 TEMPLATE = "# a comment {{ x }}\n{% if true %}\n  inner\n{% endif %}\n  {% for i in [1, 2] %}\nitem{{ i }}\n  {% endfor %}\nlast\n\n"
 SOURCE = "#!/usr/bin/python3\nprint('{{ not a template }}')\n\n"
@@ -50,11 +48,9 @@ PLAY = """\
 """
 
 
-@pytest.fixture(params=["this venv", "2.17"])
-def playbook(request, repo_collections):
-    bin_dir = Path(sys.executable).parent if request.param == "this venv" else CORE_217
-    if not (bin_dir / "ansible-playbook").is_file():
-        pytest.skip("no ansible-core 2.17 venv in .cache/test-venvs (tests/unit/test_unsafe_inventory.py makes it)")
+@pytest.fixture
+def playbook(ansible_bin, repo_collections):
+    bin_dir = ansible_bin
     env = dict(os.environ, ANSIBLE_CONFIG=str(REPO / "ansible.cfg"), ANSIBLE_ROLES_PATH=str(REPO / "roles"),
                ANSIBLE_COLLECTIONS_PATH=os.pathsep.join([str(repo_collections), str(REPO / ".collections")]),
                ANSIBLE_NOCOLOR="1")
