@@ -144,6 +144,17 @@ def test_devices_from_overrides_then_instance_types():
 
 # ---- rendered by Ansible from the hyperpod plugin's inventory -------------------------------------
 
+def render_cluster_model(folder, inventory, repo_collections, ansible_bin=Path(sys.executable).parent):
+    """slurm.conf and node-targets.json of the inventory (a file in folder) into folder, by
+    render/cluster_model.yml with the roles' real templates."""
+    env = dict(os.environ, ANSIBLE_CONFIG=str(REPO / "ansible.cfg"), ANSIBLE_COLLECTIONS_PATH=str(repo_collections),
+               ANSIBLE_NOCOLOR="1")
+    done = subprocess.run([str(ansible_bin / "ansible-playbook"), "-i", inventory,
+                           str(REPO / "tests" / "unit" / "render" / "cluster_model.yml"), "-e", f"out={folder}"],
+                          cwd=folder, env=env, capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
+
+
 def test_gpu_a_in_slurm_conf_and_prometheus_labels(tmp_path, repo_collections):
     """A partition named gpu-a: the plugin's group is partition_gpu_a; slurm.conf and the targets say gpu-a."""
     pp = json.loads((EXAMPLES / "provisioning_parameters.json").read_text())
@@ -152,12 +163,7 @@ def test_gpu_a_in_slurm_conf_and_prometheus_labels(tmp_path, repo_collections):
     (tmp_path / "cluster.hyperpod.yml").write_text(
         f"plugin: hyperpod\nresource_config: {EXAMPLES / 'resource_config.json'}\n"
         "provisioning_parameters: provisioning_parameters.json\n")
-    env = dict(os.environ, ANSIBLE_CONFIG=str(REPO / "ansible.cfg"), ANSIBLE_COLLECTIONS_PATH=str(repo_collections),
-               ANSIBLE_NOCOLOR="1")
-    done = subprocess.run([str(Path(sys.executable).parent / "ansible-playbook"), "-i", "cluster.hyperpod.yml",
-                           str(REPO / "tests" / "unit" / "render" / "cluster_model.yml"), "-e", f"out={tmp_path}"],
-                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300, check=False)
-    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
+    render_cluster_model(tmp_path, "cluster.hyperpod.yml", repo_collections)
     lines = (tmp_path / "slurm.conf").read_text().splitlines()
     assert "PartitionName=gpu-a Nodes=ip-10-89-50-21 MaxTime=INFINITE State=UP" in lines
     assert "PartitionName=dev Nodes=ip-10-89-50-[21-22] Default=YES MaxTime=INFINITE State=UP" in lines
@@ -186,12 +192,7 @@ def test_a_static_inventorys_templates_rendered_the_rest_read_as_it_is(tmp_path,
     """The filters read a host's variables without Ansible's template run where a value holds no
     template (plugin_utils/cluster.py HostVariables); a value that holds one still comes rendered."""
     (tmp_path / "inventory.yml").write_text(STATIC_INVENTORY)
-    env = dict(os.environ, ANSIBLE_CONFIG=str(REPO / "ansible.cfg"), ANSIBLE_COLLECTIONS_PATH=str(repo_collections),
-               ANSIBLE_NOCOLOR="1")
-    done = subprocess.run([str(ansible_bin / "ansible-playbook"), "-i", "inventory.yml",
-                           str(REPO / "tests" / "unit" / "render" / "cluster_model.yml"), "-e", f"out={tmp_path}"],
-                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300, check=False)
-    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
+    render_cluster_model(tmp_path, "inventory.yml", repo_collections, ansible_bin)
     conf = (tmp_path / "slurm.conf").read_text()
     assert "PartitionName=gpu Nodes=gpu1-ib,plain-gpu2 MaxTime=INFINITE State=UP" in conf.splitlines()
     assert "{{" not in conf

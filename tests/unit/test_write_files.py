@@ -50,14 +50,13 @@ PLAY = """\
 
 @pytest.fixture
 def playbook(ansible_bin, repo_collections):
-    bin_dir = ansible_bin
     env = dict(os.environ, ANSIBLE_CONFIG=str(REPO / "ansible.cfg"), ANSIBLE_ROLES_PATH=str(REPO / "roles"),
                ANSIBLE_COLLECTIONS_PATH=os.pathsep.join([str(repo_collections), str(REPO / ".collections")]),
                ANSIBLE_NOCOLOR="1")
 
     def _run(play, *args, cwd):
-        return subprocess.run([str(bin_dir / "ansible-playbook"), "-i", "localhost,", str(play),
-                               "-e", "ansible_python_interpreter=" + str(bin_dir / "python"), *args],
+        return subprocess.run([str(ansible_bin / "ansible-playbook"), "-i", "localhost,", str(play),
+                               "-e", "ansible_python_interpreter=" + str(ansible_bin / "python"), *args],
                               cwd=cwd, env=env, capture_output=True, text=True)
     return _run
 
