@@ -44,7 +44,7 @@ if __name__ == "__main__" and os.environ.get(manifest.CHECKED_VARIABLE) != str(B
     manifest.exit_if_altered(BUNDLE)
 
 # The bundle's own modules; importing them makes the bundle the collection hyperpod.slurm.
-from lifecycle import collection, inventory, secret_files, settings, supervisor  # noqa: E402
+from lifecycle import collection, inventory, module_cache, secret_files, settings, supervisor  # noqa: E402
 from ansible_collections.hyperpod.slurm.plugins.plugin_utils import cluster as model  # noqa: E402
 from ansible_collections.hyperpod.slurm.plugins.plugin_utils import run_summary  # noqa: E402
 from ansible_collections.hyperpod.slurm.plugins.plugin_utils.inputs import listed, one_line, shown  # noqa: E402
@@ -52,6 +52,7 @@ from ansible_collections.hyperpod.slurm.plugins.plugin_utils.inputs import liste
 DEFAULT_RESOURCE_CONFIG = "/opt/ml/config/resource_config.json"
 WORKSTATION_COMMANDS = ("validate", "bundle", "upload")
 PROGRESS_CALLBACK = "hyperpod.slurm.progress"
+MODULE_CACHE_CALLBACK = "hyperpod.slurm.module_cache"
 
 
 # ---- finding this node --------------------------------------------------------------------------
@@ -210,8 +211,13 @@ def module_interpreter():
 
 
 def runner_env(args, private, progress, log_dir, started):
+    import ansible
+    from ansible.release import __version__ as ansible_version
+
     collections = collection.link(BUNDLE, private / "collections")
     interpreter = module_interpreter()
+    # Modules built once per bundle and ansible-core, not once per run (lifecycle/module_cache.py).
+    modules = module_cache.folder(BUNDLE, private, ansible_version, Path(ansible.__file__).parent)
     return {
         **({"ANSIBLE_PYTHON_INTERPRETER": interpreter} if interpreter else {}),
         **supervisor.record_run(private),  # the token that marks this run's processes
@@ -223,7 +229,8 @@ def runner_env(args, private, progress, log_dir, started):
         "PATH": os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", ""),
         "ANSIBLE_NOCOLOR": "1",  # the output goes to log files and CloudWatch
         "APT_CONFIG": str(write_apt_config(private, args.apt_lock_timeout)),
-        "ANSIBLE_CALLBACKS_ENABLED": PROGRESS_CALLBACK,
+        "ANSIBLE_CALLBACKS_ENABLED": f"{PROGRESS_CALLBACK},{MODULE_CACHE_CALLBACK}" if modules else PROGRESS_CALLBACK,
+        **({"HYPERPOD_MODULE_CACHE": str(modules)} if modules else {}),
         "HYPERPOD_PROGRESS_OUTPUT": str(progress),
         "HYPERPOD_PROGRESS_SUMMARY_DIR": str(log_dir),
         "HYPERPOD_PROGRESS_STARTED": repr(started),

@@ -1,5 +1,6 @@
 """Checks of the lifecycle path itself, only on a (simulated) HyperPod cluster."""
 
+import datetime
 import json
 import os
 import shlex
@@ -25,6 +26,22 @@ def test_every_node_logged_a_successful_run(all_nodes):
 def test_log_folder_is_not_world_readable(all_nodes):
     for node in all_nodes:
         assert node.file("/var/log/provision").mode & 0o007 == 0
+
+
+def test_a_rerun_builds_no_module_the_run_before_built(all_nodes):
+    """bootstrap.py keeps the modules ansible-core builds (AnsiballZ zips) in one root-only folder per
+    bundle and ansible-core (lifecycle/module_cache.py): the latest run (Molecule's idempotence run,
+    at the least) read the zip of systemd_service, which every run uses, from the first run."""
+    for node in all_nodes:
+        folders = node.check_output("find /var/log/provision/runner/modules -mindepth 1 -maxdepth 1").split()
+        assert len(folders) == 1, (node.backend.hostname, folders)
+        assert (node.file(folders[0]).user, node.file(folders[0]).mode) == ("root", 0o700)
+        zips = node.check_output("find %s -name 'ansible.modules.systemd_service-*' ! -name '*.lock'" % folders[0])
+        assert len(zips.split()) == 1, (node.backend.hostname, zips)
+        summary = json.loads(node.file("/var/log/provision/summary-latest.json").content_string)
+        started = datetime.datetime.strptime(summary["started"], "%Y%m%dT%H%M%SZ").replace(tzinfo=datetime.timezone.utc)
+        built = int(node.check_output("stat -c %%Y %s", zips.strip()))
+        assert built < started.timestamp(), (node.backend.hostname, built, summary["started"])
 
 
 def test_bundle_settings_reach_slurmctld_through_one_include(controller):
