@@ -4,6 +4,7 @@ run, and of rendering slurm.conf (standalone mode) and the Prometheus targets, f
 legacy-mode clusters; prints markdown tables.
 
   .venv/bin/python bench/inventory_scale.py [--sizes 10,1000,10000,50000] [--steps S,...] [--keep DIR] [--ansible-bin DIR]
+                                            [--fact-cache memory|jsonfile]
 
 --ansible-bin runs the steps with another venv's Python and Ansible (say one with ansible-core 2.17,
 the newest for HyperPod's Python 3.10).
@@ -17,8 +18,10 @@ and system, which a busy machine inflates less than wall time) are its own:
                           bootstrap.py gives that node's run (option node); "(whole inventory)": every host
   render slurm.conf       ansible-playbook rendering the slurm_controller role's template on the controller
   render targets          ansible-playbook rendering the observability role's scrape targets there
-The render steps also report their template task alone ("task"), timed inside the play (it
-includes the fact cache reading each node's file: in a real run the facts are in memory).
+The render steps also report their template task alone ("task"), timed inside the play. The nodes'
+facts are in memory from Ansible's start (bench/cache_plugins/bench_facts.py), as a real standalone
+run holds what site.yml gathered; --fact-cache jsonfile reads them from a file per node instead
+(the tables before 2026-12-05 morning: each node's file read and decoded inside the task).
 """
 
 import argparse
@@ -41,8 +44,13 @@ BIN = Path(os.environ.get("BENCH_ANSIBLE_BIN") or Path(sys.executable).parent)
 GROUPS = [("compute-gpu", "ml.p5.48xlarge", 192, 2048000, 0.25),
           ("compute-cpu", "ml.c5.18xlarge", 72, 144000, 0.5),
           ("compute-mem", "ml.r5.24xlarge", 96, 768000, 0.25)]
-ENV = {"ANSIBLE_CONFIG": str(REPO / "ansible.cfg"), "PATH": f"{BIN}:/usr/bin:/bin", "ANSIBLE_NOCOLOR": "1",
-       "ANSIBLE_CACHE_PLUGIN": "jsonfile"}
+ENV = {"ANSIBLE_CONFIG": str(REPO / "ansible.cfg"), "PATH": f"{BIN}:/usr/bin:/bin", "ANSIBLE_NOCOLOR": "1"}
+# The nodes' facts: in memory from the start, as in a real run (bench/cache_plugins/bench_facts.py),
+# or, with --fact-cache jsonfile (as the tables before 2026-12-05 morning), a file per node.
+FACT_CACHES = {
+    "memory": {"ANSIBLE_CACHE_PLUGIN": "bench_facts", "ANSIBLE_CACHE_PLUGINS": str(REPO / "bench" / "cache_plugins")},
+    "jsonfile": {"ANSIBLE_CACHE_PLUGIN": "jsonfile"},
+}
 
 
 def collections_path(folder):
@@ -72,16 +80,17 @@ def generate(nodes, folder):
     counts[1] += compute - sum(counts)
     layout = [("controller-machine", "ml.c5.xlarge", 4, 8000, 1), ("login-group", "ml.m5.xlarge", 4, 16000, 1)]
     layout += [(g, t, cpus, mem, count) for (g, t, cpus, mem, _), count in zip(GROUPS, counts)]
-    # Node hardware in Ansible's own fact cache, written by its cache plugin (the format is its own).
-    from ansible.plugins.loader import cache_loader, init_plugin_loader
-    init_plugin_loader()
-    facts = cache_loader.get("ansible.builtin.jsonfile", _uri=str(folder / "facts"))
     groups, index, hardware = [], 0, []
     for name, itype, cpus, mem, count in layout:
         members = [instance(name, n + 1, index + n) for n in range(count)]
         index += count
         groups.append({"Name": name, "InstanceType": itype, "Instances": members})
         hardware += [(m["InstanceName"], node_facts(m["InstanceName"], cpus, mem)) for m in members]
+    (folder / "facts.json").write_text(json.dumps(dict(hardware)))
+    # And in Ansible's jsonfile fact cache, written by its cache plugin (the format is its own).
+    from ansible.plugins.loader import cache_loader, init_plugin_loader
+    init_plugin_loader()
+    facts = cache_loader.get("ansible.builtin.jsonfile", _uri=str(folder / "facts"))
     # In forked chunks: the cache plugin leaves a file descriptor open per host (50,000 > ulimit -n).
     for start in range(0, len(hardware), 5000):
         pid = os.fork()
@@ -142,7 +151,8 @@ def measure_one(step, folder):
         who = resource.RUSAGE_SELF
     else:
         started = time.perf_counter()
-        env = dict(ENV, ANSIBLE_CACHE_PLUGIN_CONNECTION=str(folder / "facts"),
+        env = dict(ENV, **FACT_CACHES[os.environ.get("BENCH_FACT_CACHE", "memory")],
+                   ANSIBLE_CACHE_PLUGIN_CONNECTION=str(folder / "facts"), BENCH_FACTS=str(folder / "facts.json"),
                    ANSIBLE_COLLECTIONS_PATH=str(collections_path(folder)))
         done = subprocess.run(STEPS[step](folder), cwd=folder, env=env, stdout=subprocess.DEVNULL,
                               stderr=subprocess.PIPE, text=True, check=False)
@@ -199,6 +209,9 @@ def main():
     parser.add_argument("--steps", help="only these steps, comma-separated (default: every one)")
     parser.add_argument("--keep", help="generate into this folder and keep it (default: a temporary one)")
     parser.add_argument("--ansible-bin", help="a venv's bin folder to run the steps with (default: this one)")
+    parser.add_argument("--fact-cache", choices=sorted(FACT_CACHES), default="memory",
+                        help="where the nodes' facts are: memory (from the start, as in a real run; default) or "
+                             "jsonfile (a file per node, read during the run)")
     parser.add_argument("--one", nargs=2, metavar=("STEP", "DIR"), help=argparse.SUPPRESS)
     parser.add_argument("--generate", nargs=2, metavar=("NODES", "DIR"), help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -208,6 +221,7 @@ def main():
         return generate(int(args.generate[0]), Path(args.generate[1]))
     global BIN
     BIN = Path(args.ansible_bin or BIN).absolute()
+    os.environ["BENCH_FACT_CACHE"] = args.fact_cache  # for the steps' fresh processes
     core = subprocess.run([str(BIN / "python"), "-c", "from ansible.release import __version__; print(__version__)"],
                           capture_output=True, text=True, check=True).stdout.strip()
 
@@ -228,7 +242,7 @@ def main():
         shapes.append(f"| {nodes:,} | {s['lines']} | {s['node_lines']} | {s['nodename']} | {s['partitionname']} |")
         hostlists.append(f"| {nodes - 2:,} | {s['compute_hostlist']} | {scattered(nodes - 2)} |")
 
-    print(f"ansible-core {core}, load average {os.getloadavg()[0]:.1f}\n\n| nodes | step | wall s | CPU s | peak RSS MB |\n"
+    print(f"ansible-core {core}, facts {args.fact_cache}, load average {os.getloadavg()[0]:.1f}\n\n| nodes | step | wall s | CPU s | peak RSS MB |\n"
           "| ---: | --- | ---: | ---: | ---: |")
     print("\n".join(timings))
     print("\n| nodes | slurm.conf lines | NodeName lines | longest NodeName line | longest PartitionName line |")
