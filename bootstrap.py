@@ -294,6 +294,8 @@ def converge(args, cluster, inputs, node, playbook, log_dir, started, secrets):
         print(flush=True)
 
     ok = result.rc == 0 and result.status == "successful"
+    if not ok:
+        module_cache.forget(private)  # a zip a crash cut short must not fail the next run too
     summary = run_summary.read(log_dir, stamp)
     printed = summary is not None  # the callback printed its table, and its failure
     if summary is None:  # Ansible stopped before the playbook started (say, a syntax error)

@@ -13,6 +13,10 @@ run, and this ansible-core's version and place), so a new bundle or ansible-core
 folder, and the folder of the one before is removed. A checkout has no MANIFEST.json, its files can
 change between runs unseen: no folder, each run builds its own zips, as plain ansible-playbook does.
 
+A zip that a crash cut short would break every later run that reads it: a run that fails for any
+reason empties the folder (forget), and an empty file (what a crash leaves of a file not yet
+written out) is removed before a run.
+
 Plain Python: runs before Ansible is imported.
 """
 
@@ -47,4 +51,12 @@ def folder(bundle, private, ansible_version, ansible_path):
             old.unlink()
     path = parent / key
     path.mkdir(mode=0o700, exist_ok=True)
+    for built in path.iterdir():
+        if built.is_file() and not built.name.endswith(".lock") and built.stat().st_size == 0:
+            built.unlink()
     return path
+
+
+def forget(private):
+    """Remove every kept module: after a failed run, whatever its cause, the next builds them anew."""
+    shutil.rmtree(Path(private) / PARENT, ignore_errors=True)

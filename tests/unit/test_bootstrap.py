@@ -183,6 +183,9 @@ def test_check_run_and_no_leak_into_the_next_run(converged):
 
 
 def test_run_failure_names_the_task_and_exits_1(tmp_path):
+    kept = tmp_path / "log" / "runner" / "modules" / "0123456789abcdef"  # what a run before kept
+    kept.mkdir(parents=True)
+    (kept / "ansible.modules.ping-ZIP_DEFLATED").write_bytes(b"cut short")
     # No "run" word: on_create.sh's default.
     done = bootstrap("--resource-config", RC, "--node", "compute-gpu-1", "--log-dir", str(tmp_path / "log"),
                      "--playbook", str(FIXTURES / "converge_fail.yml"), cwd=tmp_path)
@@ -194,6 +197,7 @@ def test_run_failure_names_the_task_and_exits_1(tmp_path):
     assert summary["failed"] == 1
     assert summary["failure"] == {"role": "-", "task": "Break on purpose", "host": "compute-gpu-1",
                                   "msg": "deliberate failure for the test"}
+    assert not kept.parent.exists()  # a failed run keeps no built module: the next builds them anew
 
 
 def test_run_stopped_before_any_task_says_why(tmp_path):

@@ -49,6 +49,21 @@ def test_one_folder_per_bundle_and_ansible_core(tmp_path):
         first = other
 
 
+def test_an_empty_file_is_removed_before_a_run(tmp_path):
+    """What a crash leaves of a zip not yet written out; a lock file is empty by nature."""
+    bundle = bundle_with(tmp_path, "a" * 64)
+    first = module_cache.folder(bundle, tmp_path, "2.19.4", "/venv/ansible")
+    for name, content in (("ansible.modules.ping-ZIP_DEFLATED", ""), ("ansible.modules.ping-ZIP_DEFLATED.lock", ""),
+                          ("ansible.modules.stat-ZIP_DEFLATED", "built")):
+        (first / name).write_text(content)
+    assert module_cache.folder(bundle, tmp_path, "2.19.4", "/venv/ansible") == first
+    assert sorted(p.name for p in first.iterdir()) == ["ansible.modules.ping-ZIP_DEFLATED.lock",
+                                                       "ansible.modules.stat-ZIP_DEFLATED"]
+    module_cache.forget(tmp_path)
+    assert not (tmp_path / "modules").exists()
+    module_cache.forget(tmp_path)  # nothing to forget: no error
+
+
 @pytest.mark.parametrize("manifest_text", [None, "not json", json.dumps({"files": {}}),
                                            json.dumps({"files": {}, "content_hash": 7})])
 def test_no_folder_without_a_manifests_content_hash(tmp_path, manifest_text):
