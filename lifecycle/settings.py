@@ -31,6 +31,10 @@ from ansible_collections.hyperpod.slurm.plugins.plugin_utils.shared_users import
 from lifecycle import fact_names, limits
 from lifecycle.fact_names import is_template
 
+# libyaml's loader where PyYAML has it (the bundle's wheels do): the roles' own files, read on every
+# node's run, in a tenth of the pure-Python loader's time (0.008 s against 0.079 s here).
+ROLE_FILE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 # Where the bundle keeps its settings, as Ansible finds them beside an inventory source.
 SETTINGS_DIRS = ("group_vars", "host_vars")
 # Role variables renamed, merged into another or removed since an earlier release, {old: new or
@@ -184,7 +188,7 @@ class Roles:
         self.options = {}
         for spec_file in sorted(self.roles_dir.glob("*/meta/argument_specs.yml")):
             role = spec_file.parent.parent.name
-            entry_points = yaml.safe_load(spec_file.read_text(encoding="utf-8"))["argument_specs"]
+            entry_points = yaml.load(spec_file.read_text(encoding="utf-8"), Loader=ROLE_FILE_LOADER)["argument_specs"]
             for name in sorted(entry_points, key=lambda n: n != "main"):
                 for var, spec in (entry_points[name].get("options") or {}).items():
                     self.options.setdefault(var, (role, spec))
@@ -196,7 +200,7 @@ class Roles:
         found = {}
         for path in sorted(self.roles_dir.glob("*/vars/*.y*ml")):
             with open(path, encoding="utf-8") as f:
-                for name in yaml.safe_load(f) or {}:
+                for name in yaml.load(f, Loader=ROLE_FILE_LOADER) or {}:
                     found.setdefault(name, path)
         return found
 
