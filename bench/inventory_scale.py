@@ -73,21 +73,8 @@ def node_facts(name, cpus, memory_mb):
             "kernel": "6.8.0-1024-aws", "os_family": "Debian", "processor_vcpus": cpus, "memtotal_mb": memory_mb}
 
 
-def generate(nodes, folder):
-    """resource_config.json, provisioning_parameters.json, the plugin's config and a fact cache."""
-    compute = nodes - 2
-    counts = [int(compute * share) for *_, share in GROUPS]
-    counts[1] += compute - sum(counts)
-    layout = [("controller-machine", "ml.c5.xlarge", 4, 8000, 1), ("login-group", "ml.m5.xlarge", 4, 16000, 1)]
-    layout += [(g, t, cpus, mem, count) for (g, t, cpus, mem, _), count in zip(GROUPS, counts)]
-    groups, index, hardware = [], 0, []
-    for name, itype, cpus, mem, count in layout:
-        members = [instance(name, n + 1, index + n) for n in range(count)]
-        index += count
-        groups.append({"Name": name, "InstanceType": itype, "Instances": members})
-        hardware += [(m["InstanceName"], node_facts(m["InstanceName"], cpus, mem)) for m in members]
-    (folder / "facts.json").write_text(json.dumps(dict(hardware)))
-    # And in Ansible's jsonfile fact cache, written by its cache plugin (the format is its own).
+def write_jsonfile_cache(hardware, folder):
+    """The nodes' facts in Ansible's jsonfile fact cache, written by its cache plugin (the format is its own)."""
     from ansible.plugins.loader import cache_loader, init_plugin_loader
     init_plugin_loader()
     facts = cache_loader.get("ansible.builtin.jsonfile", _uri=str(folder / "facts"))
@@ -100,6 +87,26 @@ def generate(nodes, folder):
             os._exit(0)
         if os.waitpid(pid, 0)[1]:
             sys.exit("writing the fact cache failed")
+
+
+def generate(nodes, folder):
+    """resource_config.json, provisioning_parameters.json, the plugin's config and the nodes' facts
+    (facts.json for the memory cache, or the jsonfile cache: BENCH_FACT_CACHE)."""
+    compute = nodes - 2
+    counts = [int(compute * share) for *_, share in GROUPS]
+    counts[1] += compute - sum(counts)
+    layout = [("controller-machine", "ml.c5.xlarge", 4, 8000, 1), ("login-group", "ml.m5.xlarge", 4, 16000, 1)]
+    layout += [(g, t, cpus, mem, count) for (g, t, cpus, mem, _), count in zip(GROUPS, counts)]
+    groups, index, hardware = [], 0, []
+    for name, itype, cpus, mem, count in layout:
+        members = [instance(name, n + 1, index + n) for n in range(count)]
+        index += count
+        groups.append({"Name": name, "InstanceType": itype, "Instances": members})
+        hardware += [(m["InstanceName"], node_facts(m["InstanceName"], cpus, mem)) for m in members]
+    if os.environ.get("BENCH_FACT_CACHE") == "jsonfile":
+        write_jsonfile_cache(hardware, folder)
+    else:
+        (folder / "facts.json").write_text(json.dumps(dict(hardware)))
     (folder / "resource_config.json").write_text(json.dumps({"ClusterConfig": {
         "ClusterName": "bench", "ClusterArn": "arn:aws:sagemaker:us-west-2:111122223333:cluster/bench"},
         "InstanceGroups": groups}))
