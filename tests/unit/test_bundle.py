@@ -13,6 +13,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
+from lifecycle import collection  # noqa: E402
 from workstation import bundle as wb  # noqa: E402
 
 ANSIBLE_PLAYBOOK = Path(sys.executable).parent / "ansible-playbook"
@@ -51,9 +52,12 @@ def unpack(tarball, where):
 
 
 def syntax_check(bundle_dir, home):
-    """ansible-playbook --syntax-check from the unpacked bundle, with only its ansible.cfg and collections."""
+    """ansible-playbook --syntax-check from the unpacked bundle, with only its ansible.cfg and collections,
+    and the bundle itself as hyperpod.slurm, linked as bootstrap.py links it."""
+    linked = collection.link(bundle_dir, home / "linked")
     env = {"PATH": os.environ["PATH"], "HOME": str(home), "ANSIBLE_CONFIG": str(bundle_dir / "ansible.cfg"),
-           "ANSIBLE_LOCAL_TEMP": str(home / "tmp")}
+           "ANSIBLE_LOCAL_TEMP": str(home / "tmp"),
+           "ANSIBLE_COLLECTIONS_PATH": os.pathsep.join([str(linked), str(bundle_dir / "collections")])}
     return subprocess.run([str(ANSIBLE_PLAYBOOK), "--syntax-check", "playbooks/site.yml"], cwd=bundle_dir, env=env,
                           capture_output=True, text=True)
 

@@ -4,12 +4,15 @@ mode, the bytes the template and copy modules write, a second run changes nothin
 mode) is repaired, check mode changes nothing, a missing folder or content that is not text stops the
 run before any file is written."""
 
+import hashlib
 import json
 import os
 import subprocess
 from pathlib import Path
 
 import pytest
+
+from ansible_collections.hyperpod.slurm.plugins.plugin_utils import file_state
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -54,10 +57,10 @@ def playbook(ansible_bin, repo_collections):
                ANSIBLE_COLLECTIONS_PATH=os.pathsep.join([str(repo_collections), str(REPO / ".collections")]),
                ANSIBLE_NOCOLOR="1")
 
-    def _run(play, *args, cwd):
+    def _run(play, *args, cwd, **more_env):
         return subprocess.run([str(ansible_bin / "ansible-playbook"), "-i", "localhost,", str(play),
                                "-e", "ansible_python_interpreter=" + str(ansible_bin / "python"), *args],
-                              cwd=cwd, env=env, capture_output=True, text=True)
+                              cwd=cwd, env={**env, **more_env}, capture_output=True, text=True)
     return _run
 
 
@@ -154,13 +157,21 @@ PLAY_ALL = """\
 
 
 def run_all(playbook, tmp_path, *args):
+    """(root, the changed files); each run's modules are kept in tmp_path/remote/<n> (module_runs)."""
     root = tmp_path / "root"
     root.mkdir(exist_ok=True)
     play = tmp_path / "play.yml"
     play.write_text(PLAY_ALL.format(root=root))
-    done = playbook(play, *args, cwd=tmp_path)
+    remote = tmp_path / "remote" / str(len(list((tmp_path / "remote").glob("*"))) if (tmp_path / "remote").is_dir() else 0)
+    done = playbook(play, *args, cwd=tmp_path, ANSIBLE_KEEP_REMOTE_FILES="1", ANSIBLE_REMOTE_TMP=str(remote))
     assert done.returncode == 0, done.stdout + done.stderr
     return root, json.loads((root / "result.json").read_text())["changed_files"]
+
+
+def module_runs(tmp_path):
+    """How many times the last run_all ran the write_files module (its action reads first)."""
+    last = max((tmp_path / "remote").iterdir(), key=lambda p: int(p.name))
+    return len(list(last.rglob("AnsiballZ_write_files.py")))
 
 
 def test_folders_links_json_and_removals(playbook, tmp_path):
@@ -184,6 +195,12 @@ def test_folders_links_json_and_removals(playbook, tmp_path):
     (new / "seed.txt").write_text("the cluster's own\n")  # force false: never overwritten
     _, changed = run_all(playbook, tmp_path)
     assert changed == [] and (new / "seed.txt").read_text() == "the cluster's own\n"
+    assert module_runs(tmp_path) == 0  # one shell read found everything as asked
+
+    os.chown(new / "deeper" / "settings.json", 65534, 0)  # another owner is drift too
+    _, changed = run_all(playbook, tmp_path)
+    assert changed == [str(new / "deeper" / "settings.json")] and module_runs(tmp_path) == 1
+    assert (new / "deeper" / "settings.json").stat().st_uid == 0
 
     os.unlink(new / "second-name")
     os.symlink("elsewhere", new / "second-name")  # a link moved away is pointed back
@@ -209,3 +226,21 @@ def test_a_folder_in_absent_or_a_file_in_links_is_refused(playbook, tmp_path):
     done = playbook(play, cwd=tmp_path)
     out = " ".join(done.stdout.split())
     assert done.returncode != 0 and "old.gate is a folder" in out, out
+
+
+def test_the_read_settles_only_what_it_can_tell():
+    """plugins/plugin_utils/file_state.py: every doubt is the module's."""
+    digest = hashlib.sha256(b"x\n").hexdigest()
+    args = {"files": [{"dest": "/etc/a", "content": "x\n", "mode": "0644"}], "absent": ["/etc/b"]}
+    right = [["file", "644", "root", "root", "0", "0", digest], ["none"]]
+    assert file_state.settled(args, right)
+    assert file_state.settled({**args, "files": [{**args["files"][0], "owner": "0", "group": "root"}]}, right)
+    assert not file_state.settled(args, [["file", "600"] + right[0][2:], ["none"]])  # mode
+    assert not file_state.settled(args, [right[0][:6] + ["0" * 64], ["none"]])  # content
+    assert not file_state.settled(args, [right[0], ["file", "644", "root", "root", "0", "0", digest]])  # not absent
+    assert not file_state.settled({**args, "files": [{**args["files"][0], "mode": "rw"}]}, right)  # the module's error
+    assert not file_state.settled({**args, "absent": ["relative"]}, right)
+    assert not file_state.settled({**args, "files": [{**args["files"][0], "json": {}}]}, right)  # both: refused
+    assert file_state.settled({"files": [{**args["files"][0], "force": "no", "content": "other"}]}, [right[0]])
+    assert file_state.parse("file 644 root root 0 0 %s\nnone\n" % digest, 2) == right
+    assert file_state.parse("none\n", 2) is None and file_state.parse("what\nnone\n", 2) is None
