@@ -78,6 +78,9 @@ def test_ansible_doc_documents_every_role_and_plugin(installed, tmp_path):
                for path in sorted((ROOT / "plugins" / kind).glob("*.*"))
                if path.suffix in (".py", ".yml") and not (kind in ("filter", "test") and path.suffix == ".py")]
     assert ("filter", "slurm_conf_nodes") in plugins and ("filter", "mysql_string") in plugins and ("callback", "progress") in plugins
+    # An action plugin is documented as the module of its name (ansible-doc -t module).
+    actions = sorted(path.stem for path in (ROOT / "plugins" / "action").glob("*.py"))
+    assert "command" in actions and all(("modules", name) in plugins for name in actions)
     for kind, name in plugins:
         kind = "module" if kind == "modules" else kind
         done = run([str(BIN / "ansible-doc"), "-t", kind, "hyperpod.slurm." + name], env, tmp_path)
