@@ -103,3 +103,17 @@ def settled(params, records):
         if record[0] != "link" or " ".join(record[1:]) != str(link.get("src")):
             return False
     return all(next(records) == ["none"] for _ in params.get("absent") or [])
+
+
+def homes_settled(homes, records):
+    """True when hyperpod.slurm.home_folders would change nothing: each home a folder (not a link),
+    owned by its user by name and by its gid, with the owner's read, write and search bits."""
+    if not isinstance(homes, list) or len(homes) != len(records) or not homes:
+        return False
+    for entry, record in zip(homes, records):
+        if not isinstance(entry, dict) or record[0] != "dir" or len(record) != 6:
+            return False
+        mode, user, _, _, gid = record[1:]
+        if user != str(entry.get("name")) or gid != str(entry.get("gid")) or int(mode, 8) & 0o700 != 0o700:
+            return False
+    return True

@@ -71,7 +71,7 @@ def test_the_first_mount_attempts_failed_and_the_retry_loop_mounted(all_nodes, f
     for node in all_nodes:
         log = node.file("/var/log/provision/ansible.log").content_string
         first_run = log.split("===== bootstrap.py")[1]
-        # Attempt N's tasks exist only where attempt N-1 failed (attempt.yml includes itself then).
+        # Attempt N's tasks exist only where attempt N-1 failed (retry.yml includes attempt.yml again then).
         attempts = [int(n) for n in re.findall(r"TASK \[fsx : Mount, attempt (\d+)\]", first_run)]
         assert len(attempts) >= 2 and attempts == list(range(1, len(attempts) + 1)), (node.backend.get_hostname(), attempts)
 
