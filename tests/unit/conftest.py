@@ -128,3 +128,47 @@ def ansible_bin(request):
     """bin/ of ansible-core 2.17 (the oldest supported, the newest for HyperPod's Python 3.10), and
     of this venv's (the newest this Python allows): a test taking it runs on both."""
     return venv_with_core(OLDEST_CORE) if request.param == "oldest" else Path(sys.executable).parent
+
+
+@pytest.fixture
+def run_tasks(ansible_bin, repo_collections, tmp_path):
+    """run_tasks([(action, args), ...], *ansible_args, env=None) -> (CompletedProcess, results, kept):
+    each task run on localhost by that ansible-core, errors ignored, its registered result in
+    results (in order); kept: the names of the AnsiballZ files of every module run
+    (ANSIBLE_KEEP_REMOTE_FILES), to tell which tasks ran a module."""
+    def _run(tasks, *ansible_args, env=None):
+        play, out, remote = tmp_path / "tasks.yml", tmp_path / "results.json", tmp_path / "remote"
+        steps = "".join(f"""
+    - name: {action} {index}
+      {action}: {json.dumps(args)}
+      register: result
+      ignore_errors: true
+    - name: Keep it
+      ansible.builtin.set_fact:
+        results: "{{{{ results + [result] }}}}"
+""" for index, (action, args) in enumerate(tasks))
+        play.write_text(f"""\
+- hosts: localhost
+  connection: local
+  gather_facts: false
+  vars:
+    results: []
+  tasks:{steps}
+    - name: Write the results
+      check_mode: false
+      ansible.builtin.copy:
+        content: "{{{{ results | to_json }}}}"
+        dest: "{{{{ out }}}}"
+        mode: "0600"
+""")
+        shutil.rmtree(remote, ignore_errors=True)
+        run_env = dict(os.environ, ANSIBLE_CONFIG=str(REPO / "ansible.cfg"), ANSIBLE_COLLECTIONS_PATH=str(repo_collections),
+                       ANSIBLE_NOCOLOR="1", ANSIBLE_KEEP_REMOTE_FILES="1", ANSIBLE_REMOTE_TMP=str(remote), **(env or {}))
+        done = subprocess.run([str(ansible_bin / "ansible-playbook"), "-i", "localhost,", str(play),
+                               "-e", f"ansible_python_interpreter={ansible_bin / 'python'}", "-e", f"out={out}",
+                               *ansible_args], cwd=tmp_path, env=run_env, capture_output=True, text=True,
+                              timeout=300, check=False)
+        results = json.loads(out.read_text()) if done.returncode == 0 else None
+        kept = sorted(path.name for path in remote.rglob("AnsiballZ_*.py")) if remote.is_dir() else []
+        return done, results, kept
+    return _run

@@ -4,14 +4,11 @@ ansible.builtin.command gives for the same arguments (its output, return code, f
 arguments taken literally, stdin); what it cannot do itself goes to the module, on both
 ansible-cores."""
 
-import json
-import os
 import subprocess
 
 import pytest
 
 from ansible_collections.hyperpod.slurm.plugins.plugin_utils import command_line
-from conftest import REPO
 
 # (arguments, runs without a module)
 CASES = [
@@ -33,70 +30,26 @@ CASES = [
 COMPARED = ("rc", "stdout", "stderr", "cmd", "changed", "failed", "msg", "stdout_lines")
 
 
-def playbook(cases):
-    tasks = []
-    for index, (args, _) in enumerate(cases):
-        for action in ("ansible.builtin.command", "hyperpod.slurm.command"):
-            tasks.append(f"""
-    - name: {action} {index}
-      {action}: {json.dumps(args)}
-      register: result
-      ignore_errors: true
-    - name: Keep it
-      ansible.builtin.set_fact:
-        results: "{{{{ results + [result] }}}}"
-""")
-    return f"""\
-- hosts: localhost
-  connection: local
-  gather_facts: false
-  vars:
-    results: []
-  tasks:{''.join(tasks)}
-    - name: Write the results
-      check_mode: false
-      ansible.builtin.copy:
-        content: "{{{{ results | to_json }}}}"
-        dest: "{{{{ out }}}}"
-        mode: "0600"
-"""
+def pairs(cases):
+    return [(action, args) for args, _ in cases for action in ("ansible.builtin.command", "hyperpod.slurm.command")]
 
 
-@pytest.fixture
-def run_play(ansible_bin, repo_collections, tmp_path):
-    """run_play(text) -> (CompletedProcess, results, names of the AnsiballZ files the run left)."""
-    def _run(text):
-        play, out, remote = tmp_path / "play.yml", tmp_path / "out.json", tmp_path / "remote"
-        play.write_text(text)
-        env = dict(os.environ, ANSIBLE_CONFIG=str(REPO / "ansible.cfg"), ANSIBLE_COLLECTIONS_PATH=str(repo_collections),
-                   ANSIBLE_NOCOLOR="1", ANSIBLE_KEEP_REMOTE_FILES="1", ANSIBLE_REMOTE_TMP=str(remote))
-        done = subprocess.run([str(ansible_bin / "ansible-playbook"), "-i", "localhost,", str(play),
-                               "-e", f"ansible_python_interpreter={ansible_bin / 'python'}", "-e", f"out={out}"],
-                              cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300, check=False)
-        results = json.loads(out.read_text()) if out.is_file() else None
-        modules = sorted(path.name for path in remote.rglob("AnsiballZ_*.py")) if remote.is_dir() else []
-        return done, results, modules
-    return _run
-
-
-def test_what_the_module_gives_without_a_module_run(run_play):
-    done, results, modules = run_play(playbook(CASES))
+def test_what_the_module_gives_without_a_module_run(run_tasks):
+    done, results, kept = run_tasks(pairs(CASES))
     assert done.returncode == 0, done.stdout + done.stderr
     for index, (args, _) in enumerate(CASES):
         builtin, ours = results[2 * index], results[2 * index + 1]
         for key in COMPARED:
             assert ours.get(key) == builtin.get(key), (args, key, ours.get(key), builtin.get(key))
     # One module run for each builtin task, and one for each case the action hands to the module.
-    assert modules.count("AnsiballZ_command.py") == len(CASES) + sum(1 for _, direct in CASES if not direct)
+    assert kept.count("AnsiballZ_command.py") == len(CASES) + sum(1 for _, direct in CASES if not direct)
     assert results[1]["stdout"] == "a b|;|$(id)|`id`|'q'|&&|*|"
     assert results[5]["stdout"] == "7" and results[7]["stdout"] == "6"
     assert results[13]["rc"] == 3 and results[13]["failed"] and results[13]["stderr"] == "err"
 
 
-def test_check_mode_is_the_modules(run_play, tmp_path):
-    play = playbook([({"argv": ["touch", "should-not-exist"]}, False)]).replace(
-        "gather_facts: false", "gather_facts: false\n  check_mode: true")
-    done, results, _ = run_play(play)
+def test_check_mode_is_the_modules(run_tasks, tmp_path):
+    done, results, _ = run_tasks(pairs([({"argv": ["touch", "should-not-exist"]}, False)]), "--check")
     assert done.returncode == 0, done.stdout + done.stderr
     builtin, ours = results
     assert ours["skipped"] and not ours["changed"] and ours["msg"] == builtin["msg"]

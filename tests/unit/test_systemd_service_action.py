@@ -3,15 +3,12 @@ a unit already as wanted is settled by one `systemctl show`, without a module ru
 runs ansible.builtin.systemd_service, and the task's outcome is the module's, on both ansible-cores.
 A fake systemctl on PATH answers from a state per unit and logs every call (no systemd here)."""
 
-import json
 import os
-import subprocess
 import textwrap
 
 import pytest
 
 from ansible_collections.hyperpod.slurm.plugins.plugin_utils import unit_state
-from conftest import REPO
 
 FAKE_SYSTEMCTL = """\
 #!/usr/bin/env python3
@@ -65,7 +62,8 @@ def fake_systemd(tmp_path):
     return fake
 
 
-def playbook(cases, fake):
+def unit_tasks(cases, fake):
+    """The builtin's task and ours for each case, on two units (b<n>, o<n>) in the case's state."""
     tasks = []
     for index, (state, args, _) in enumerate(cases):
         for prefix, action in (("b", "ansible.builtin.systemd_service"), ("o", "hyperpod.slurm.systemd_service")):
@@ -73,42 +71,14 @@ def playbook(cases, fake):
             if state:
                 load, active, file_state = state.split()
                 (fake / "units" / unit).write_text(f"LoadState={load}\nActiveState={active}\nUnitFileState={file_state}\n")
-            tasks.append(f"""
-    - name: {action} {index}
-      {action}: {json.dumps({"name": unit, **args})}
-      register: result
-      ignore_errors: true
-    - name: Keep it
-      ansible.builtin.set_fact:
-        results: "{{{{ results + [result] }}}}"
-""")
-    return f"""\
-- hosts: localhost
-  connection: local
-  gather_facts: false
-  vars:
-    results: []
-  tasks:{''.join(tasks)}
-    - name: Write the results
-      ansible.builtin.copy:
-        content: "{{{{ results | to_json }}}}"
-        dest: "{{{{ out }}}}"
-        mode: "0600"
-"""
+            tasks.append((action, {"name": unit, **args}))
+    return tasks
 
 
-def test_a_unit_as_wanted_costs_no_module_run_and_every_outcome_is_the_modules(
-        ansible_bin, repo_collections, fake_systemd, tmp_path):
-    play, out = tmp_path / "play.yml", tmp_path / "out.json"
-    play.write_text(playbook(CASES, fake_systemd))
-    env = dict(os.environ, ANSIBLE_CONFIG=str(REPO / "ansible.cfg"), ANSIBLE_COLLECTIONS_PATH=str(repo_collections),
-               ANSIBLE_NOCOLOR="1", FAKE_SYSTEMD=str(fake_systemd),
-               PATH=f"{fake_systemd / 'bin'}{os.pathsep}{os.environ['PATH']}")
-    done = subprocess.run([str(ansible_bin / "ansible-playbook"), "-i", "localhost,", str(play),
-                           "-e", f"ansible_python_interpreter={ansible_bin / 'python'}", "-e", f"out={out}"],
-                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300, check=False)
+def test_a_unit_as_wanted_costs_no_module_run_and_every_outcome_is_the_modules(run_tasks, fake_systemd):
+    done, results, _ = run_tasks(unit_tasks(CASES, fake_systemd), env={
+        "FAKE_SYSTEMD": str(fake_systemd), "PATH": f"{fake_systemd / 'bin'}{os.pathsep}{os.environ['PATH']}"})
     assert done.returncode == 0, done.stdout + done.stderr
-    results = json.loads(out.read_text())
     calls = (fake_systemd / "calls").read_text().splitlines()
     for index, (state, args, settled) in enumerate(CASES):
         builtin, ours = results[2 * index], results[2 * index + 1]
