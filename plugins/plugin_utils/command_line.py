@@ -13,7 +13,11 @@ import re
 import shlex
 
 from ansible.module_utils.parsing.convert_bool import boolean
+from ansible.release import __version__ as ansible_version
 
+# ansible.builtin.command's message for a failed command: it changed in ansible-core 2.21.
+FAILED_MSG = ("The command exited with a non-zero return code."
+              if tuple(int(part) for part in ansible_version.split(".")[:2]) >= (2, 21) else "non-zero return code")
 PLAIN_ARGS = {"_raw_params", "cmd", "argv", "stdin", "stdin_add_newline", "strip_empty_ends", "expand_argument_vars"}
 # What the module's os.path.expandvars replaces when the target's environment has the name. A
 # positional name ($1 in an `sh -c` script) is never an environment variable.
@@ -80,7 +84,7 @@ def result(argv, ran, start, end, strip=True):
             "stdout_lines": out.splitlines(), "stderr_lines": err.splitlines(),
             "start": str(start), "end": str(end), "delta": str(end - start), "msg": ""}
     if ran["rc"] != 0:
-        done.update(failed=True, msg="non-zero return code")
+        done.update(failed=True, msg=FAILED_MSG)
     return done
 
 
