@@ -8,10 +8,14 @@ module would refuse, or anything the read cannot tell, is the module's.
 """
 
 import hashlib
-import json
 import os
 
 from ansible.module_utils.parsing.convert_bool import boolean
+
+# The modules' own definitions: the bytes write_files writes for json, the bits home_folders gives
+# the owner.
+from ansible_collections.hyperpod.slurm.plugins.modules.home_folders import OWNER_BITS
+from ansible_collections.hyperpod.slurm.plugins.modules.write_files import nice_json
 
 # One line per path, in the order given (a path's own newlines never reach the output):
 #   link TARGET | dir MODE USER GROUP UID GID | file MODE USER GROUP UID GID SHA256 | other | none
@@ -29,12 +33,6 @@ done
 
 
 KINDS = {"link", "dir", "file", "other", "none"}
-
-
-def nice_json(data):
-    """The bytes of ansible-core's to_nice_json (indent 4, sorted keys) with a newline, as the module
-    writes them."""
-    return json.dumps(data, indent=4, sort_keys=True, separators=(",", ": ")) + "\n"
 
 
 def paths(params):
@@ -114,6 +112,6 @@ def homes_settled(homes, records):
         if not isinstance(entry, dict) or record[0] != "dir" or len(record) != 6:
             return False
         mode, user, _, _, gid = record[1:]
-        if user != str(entry.get("name")) or gid != str(entry.get("gid")) or int(mode, 8) & 0o700 != 0o700:
+        if user != str(entry.get("name")) or gid != str(entry.get("gid")) or int(mode, 8) & OWNER_BITS != OWNER_BITS:
             return False
     return True

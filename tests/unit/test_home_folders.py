@@ -76,12 +76,11 @@ def test_through_ansible_with_the_home_moves_entries(tmp_path, repo_collections)
     assert os.stat(home).st_uid == USER.pw_uid and os.stat(home).st_gid == GID
     # The rerun: its action's one shell read finds the home as asked, and no module runs.
     remote = tmp_path / "remote"
-    done = subprocess.run(command, env=dict(env, ANSIBLE_KEEP_REMOTE_FILES="1", ANSIBLE_REMOTE_TMP=str(remote)),
-                          capture_output=True, text=True, cwd=tmp_path)
+    keeping = dict(env, ANSIBLE_KEEP_REMOTE_FILES="1", ANSIBLE_REMOTE_TMP=str(remote))
+    done = subprocess.run(command, env=keeping, capture_output=True, text=True, cwd=tmp_path)
     assert done.returncode == 0 and "changed=0" in done.stdout, done.stdout + done.stderr
     assert not list(remote.rglob("AnsiballZ_home_folders.py"))
     os.chmod(home, 0o500)  # the owner's bits gone: the module runs and gives them back
-    done = subprocess.run(command, env=dict(env, ANSIBLE_KEEP_REMOTE_FILES="1", ANSIBLE_REMOTE_TMP=str(remote)),
-                          capture_output=True, text=True, cwd=tmp_path)
+    done = subprocess.run(command, env=keeping, capture_output=True, text=True, cwd=tmp_path)
     assert done.returncode == 0 and "changed=1" in done.stdout and os.stat(home).st_mode & 0o700 == 0o700
     assert len(list(remote.rglob("AnsiballZ_home_folders.py"))) == 1
